@@ -1,0 +1,1 @@
+"""Checks any implementation of SPEC.md against the model."""

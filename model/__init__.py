@@ -1,0 +1,1 @@
+"""The reference semantics of workerjob: pure data and pure functions."""
