@@ -1,0 +1,225 @@
+"""Operations, their results, and the actions of the labelled transition system.
+
+Observable actions are what a run can show an observer: an operation's invocation
+(`Invoke`) and return (`Return`), the start of a continuation with the arguments it
+received (`Start`), and how the job's `run()` ended (`RunEnded`). Internal actions are
+what happens inside, unseen: an operation taking effect, the job's task completing the
+continuations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from workerjob.model.vocabulary import CompletionType, Phase, RunOutcome, TaskError
+
+# --- operations (what is invoked) -----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AddOrRunNow:
+    """`await continuations.add_or_run_now(key, <continuation cont>, worker)`."""
+
+    key: str
+    cont: int
+    worker: str
+
+    def __str__(self) -> str:
+        return f"add_or_run_now({self.key!r}, c{self.cont}, {self.worker})"
+
+
+@dataclass(frozen=True, slots=True)
+class Complete:
+    """`await continuations.complete(error, worker, token)`."""
+
+    error: TaskError | None
+    worker: str
+
+    def __str__(self) -> str:
+        return f"complete({self.error}, {self.worker})"
+
+
+@dataclass(frozen=True, slots=True)
+class Cancel:
+    """`token.cancel()` (or `job.cancel()`, which does only that)."""
+
+    def __str__(self) -> str:
+        return "cancel()"
+
+
+@dataclass(frozen=True, slots=True)
+class ReadState:
+    """Reading `continuations.state`."""
+
+    def __str__(self) -> str:
+        return "state"
+
+
+@dataclass(frozen=True, slots=True)
+class Launch:
+    """`job.launch()`."""
+
+    def __str__(self) -> str:
+        return "launch()"
+
+
+@dataclass(frozen=True, slots=True)
+class HardCancel:
+    """`job.task_handle.cancel(msg)`."""
+
+    msg: str | None = None
+
+    def __str__(self) -> str:
+        return f"task_handle.cancel({self.msg!r})"
+
+
+@dataclass(frozen=True, slots=True)
+class Wait:
+    """`await job.wait()`."""
+
+    def __str__(self) -> str:
+        return "wait()"
+
+
+Op = AddOrRunNow | Complete | Cancel | ReadState | Launch | HardCancel | Wait
+
+# --- results --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Ok:
+    """A normal return, with the value where the operation has one (`state`)."""
+
+    value: Phase | None = None
+
+    def __str__(self) -> str:
+        return "ok" if self.value is None else f"ok {self.value}"
+
+
+@dataclass(frozen=True, slots=True)
+class Err:
+    """An exception raised by the operation. `text=None` in an expected result means
+    any text is allowed (SPEC names the type only)."""
+
+    type_name: str
+    text: str | None = None
+
+    def __str__(self) -> str:
+        return f"raises {self.type_name}" + ("" if self.text is None else f"({self.text!r})")
+
+
+Result = Ok | Err
+
+
+def result_matches(expected: Result, observed: Result) -> bool:
+    """Whether an observed result is the one the model expects."""
+    if isinstance(expected, Err) and isinstance(observed, Err):
+        return expected.type_name == observed.type_name and (
+            expected.text is None or expected.text == observed.text
+        )
+    return expected == observed
+
+
+# --- observable actions ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Invoke:
+    op_id: int
+    op: Op
+
+    def __str__(self) -> str:
+        return f"invoke #{self.op_id} {self.op}"
+
+
+@dataclass(frozen=True, slots=True)
+class Return:
+    op_id: int
+    result: Result
+
+    def __str__(self) -> str:
+        return f"return #{self.op_id} {self.result}"
+
+
+@dataclass(frozen=True, slots=True)
+class Start:
+    """Continuation `cont` started with `(worker, completion_type, error_message)`."""
+
+    cont: int
+    worker: str
+    completion_type: CompletionType
+    error_message: str | None
+
+    def __str__(self) -> str:
+        return (
+            f"start c{self.cont}({self.worker}, {self.completion_type.name}, "
+            f"{self.error_message!r})"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RunEnded:
+    """The job's `run()` ended: seen from inside the task, just before it leaves."""
+
+    outcome: RunOutcome
+
+    def __str__(self) -> str:
+        return f"run() {self.outcome}"
+
+
+Observation = Invoke | Return | Start | RunEnded
+
+# --- internal actions -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Effect:
+    """Operation `op_id` takes effect (its one atomic instant)."""
+
+    op_id: int
+
+    def __str__(self) -> str:
+        return f"effect #{self.op_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class ReadToken:
+    """Under the `token-read-early` spec only: `complete` #op_id reads the token
+    before it takes effect."""
+
+    op_id: int
+
+    def __str__(self) -> str:
+        return f"#{self.op_id} reads the token"
+
+
+@dataclass(frozen=True, slots=True)
+class WaitReturns:
+    """A `wait()` that was waiting sees the job finished and gets its result."""
+
+    op_id: int
+
+    def __str__(self) -> str:
+        return f"wait #{self.op_id} wakes"
+
+
+@dataclass(frozen=True, slots=True)
+class TaskCancelled:
+    """A hard cancel ends the job's task before `run()` reported anything (for
+    instance before it was ever started)."""
+
+    def __str__(self) -> str:
+        return "task ends cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class JobCompletes:
+    """The job's task completes its continuations with the run's outcome (skipped
+    when someone else completed them first)."""
+
+    def __str__(self) -> str:
+        return "job completes its continuations"
+
+
+Internal = Effect | ReadToken | WaitReturns | TaskCancelled | JobCompletes
+Action = Observation | Internal

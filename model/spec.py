@@ -1,0 +1,275 @@
+"""The atomic spec of SPEC.md as transitions over `State`.
+
+Each operation takes effect in one internal step (`Effect`) between its invocation and
+its return. `observe` is the observable half of the transition relation (deterministic:
+an observation leads to at most one next state); `internal_transitions` is the internal
+half. A weaker named spec, `token-read-early`, lets `complete` read the token at any
+instant between its invocation and its effect instead of at the effect itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+
+from workerjob.model.actions import (
+    AddOrRunNow,
+    Cancel,
+    Complete,
+    Effect,
+    Err,
+    HardCancel,
+    Internal,
+    Invoke,
+    JobCompletes,
+    Launch,
+    Observation,
+    Ok,
+    ReadState,
+    ReadToken,
+    Result,
+    Return,
+    RunEnded,
+    Start,
+    TaskCancelled,
+    Wait,
+    WaitReturns,
+    result_matches,
+)
+from workerjob.model.classify import classify
+from workerjob.model.state import Due, JobStatus, Pending, Stage, State
+from workerjob.model.vocabulary import Done, Running, RunOutcome, TaskError
+
+
+@dataclass(frozen=True, slots=True)
+class Spec:
+    """A named spec the oracle can check against."""
+
+    name: str
+    sentence: str
+    token_read_early: bool = False
+
+
+ATOMIC = Spec(
+    "atomic",
+    "Every operation takes effect at one instant; complete reads the token at that instant.",
+)
+TOKEN_READ_EARLY = Spec(
+    "token-read-early",
+    "As atomic, except that complete may read the token at any instant between its "
+    "invocation and its effect (what the original Rust code does).",
+    token_read_early=True,
+)
+SPECS = {s.name: s for s in (ATOMIC, TOKEN_READ_EARLY)}
+
+
+# --- effects: each operation's one atomic instant -------------------------------------
+
+
+def latch(s: State, done: Done, worker: str) -> State:
+    """Running -> Done: every registered continuation becomes due with `worker` and
+    `done`, and the registry is emptied. Only ever called on a Running state."""
+    due = s.due | {
+        Due(cont, worker, done.completion_type, done.error_message) for _, cont in s.registry
+    }
+    return replace(s, phase=done, due=due, registry=())
+
+
+def effect_add(s: State, op: AddOrRunNow) -> tuple[State, Result]:
+    match s.phase:
+        case Running():
+            old = dict(s.registry)
+            replaced = s.replaced | ({old[op.key]} if op.key in old else set())
+            old[op.key] = op.cont
+            return replace(s, registry=tuple(sorted(old.items())), replaced=replaced), Ok()
+        case Done(t, m):
+            return replace(s, due=s.due | {Due(op.cont, op.worker, t, m)}), Ok()
+
+
+def effect_complete(s: State, op: Complete, token: bool) -> tuple[State, Result]:
+    if isinstance(s.phase, Done):
+        return s, Err("InvalidStateError")  # Done is absorbing: nothing changes
+    return latch(s, classify(token, op.error), op.worker), Ok()
+
+
+def effect_launch(s: State, job: JobStatus) -> tuple[State, Result]:
+    if job.launched:
+        return s, Err("RuntimeError")
+    return replace(s, job=replace(job, launched=True)), Ok()
+
+
+def effect_hard_cancel(s: State, job: JobStatus, op: HardCancel) -> tuple[State, Result]:
+    if not job.launched:
+        return s, Err("AttributeError")  # task_handle is None before launch()
+    if job.outcome is not None or job.hard_cancel is not None:
+        return s, Ok()  # the task already ended, or a cancel is already on its way
+    cancelled = TaskError("CancelledError", op.msg or "")
+    return replace(s, job=replace(job, hard_cancel=cancelled)), Ok()
+
+
+def effect_wait(s: State, job: JobStatus, p: Pending) -> State:
+    """The check half of `wait()`; the result comes once the job has finished."""
+    if not job.launched:
+        return s.with_pending(replace(p, stage=Stage.EFFECTED, result=_NOT_LAUNCHED))
+    if job.waited:
+        return s.with_pending(replace(p, stage=Stage.EFFECTED, result=Err("RuntimeError")))
+    s = replace(s, job=replace(job, waited=True))
+    return s.with_pending(replace(p, stage=Stage.WAITING))
+
+
+_NOT_LAUNCHED = Err("RuntimeError", "Task not launched")
+
+
+def wait_result(job: JobStatus) -> Result:
+    """What `wait()` returns once the job has finished: run()'s own outcome."""
+    assert job.outcome is not None
+    if job.outcome.error is None:
+        return Ok()
+    if job.outcome.hard_cancelled:
+        return Err("CancelledError")  # any message: asyncio may drop it on the way
+    return Err(job.outcome.error.type_name, job.outcome.error.text)
+
+
+def apply_effect(s: State, p: Pending, token: bool) -> State:
+    """Operation `p` takes effect; `token` is what it reads as the token."""
+    op = p.op
+    if isinstance(op, Wait):
+        assert s.job is not None  # job operations are refused at invocation otherwise
+        return effect_wait(s, s.job, p)
+    result: Result
+    match op:
+        case AddOrRunNow():
+            s, result = effect_add(s, op)
+        case Complete():
+            s, result = effect_complete(s, op, token)
+        case Cancel():
+            s, result = replace(s, token=True), Ok()
+        case ReadState():
+            result = Ok(s.phase)
+        case Launch():
+            assert s.job is not None
+            s, result = effect_launch(s, s.job)
+        case HardCancel():
+            assert s.job is not None
+            s, result = effect_hard_cancel(s, s.job, op)
+    return s.with_pending(replace(p, stage=Stage.EFFECTED, result=result))
+
+
+def job_completes(s: State, job: JobStatus) -> State:
+    """The job's task completes its continuations with run()'s outcome; a hard cancel
+    counts as a cancelled token. Skipped when someone else completed them first."""
+    assert job.outcome is not None
+    s = replace(s, job=replace(job, completed=True))
+    if isinstance(s.phase, Done):
+        return s
+    token = s.token or job.outcome.hard_cancelled
+    return latch(s, classify(token, job.outcome.error), job.worker)
+
+
+# --- the internal half ------------------------------------------------------------------
+
+
+def internal_transitions(spec: Spec, s: State) -> Iterator[tuple[Internal, State]]:
+    for p in s.pending:
+        if p.stage is Stage.INVOKED:
+            if spec.token_read_early and isinstance(p.op, Complete):
+                yield ReadToken(p.op_id), s.with_pending(
+                    replace(p, stage=Stage.TOKEN_READ, token_read=s.token)
+                )
+            else:
+                yield Effect(p.op_id), apply_effect(s, p, s.token)
+        elif p.stage is Stage.TOKEN_READ:
+            yield Effect(p.op_id), apply_effect(s, p, p.token_read)
+        elif p.stage is Stage.WAITING and s.job is not None and s.job.completed:
+            done = replace(p, stage=Stage.EFFECTED, result=wait_result(s.job))
+            yield WaitReturns(p.op_id), s.with_pending(done)
+    job = s.job
+    if job is None:
+        return
+    if job.outcome is None and job.hard_cancel is not None:
+        outcome = replace(job, outcome=_hard_outcome(job.hard_cancel))
+        yield TaskCancelled(), replace(s, job=outcome)
+    if job.outcome is not None and not job.completed:
+        yield JobCompletes(), job_completes(s, job)
+
+
+def _hard_outcome(error: TaskError) -> RunOutcome:
+    return RunOutcome(error, hard_cancelled=True)
+
+
+# --- the observable half ------------------------------------------------------------------
+
+
+def observe(s: State, obs: Observation) -> State | str:
+    """The state after `obs`, or a sentence saying why `s` does not allow it."""
+    match obs:
+        case Invoke(op_id, op):
+            return _invoke(s, op_id, op)
+        case Return(op_id, result):
+            return _return(s, op_id, result)
+        case Start():
+            return _start(s, obs)
+        case RunEnded(outcome):
+            return _run_ended(s, outcome)
+
+
+def _invoke(s: State, op_id: int, op: object) -> State | str:
+    if s.pending_op(op_id) is not None:
+        return f"operation #{op_id} is already in flight"
+    if isinstance(op, Launch | HardCancel | Wait) and s.job is None:
+        return f"{op} is a WorkerJob operation, and no job is modelled here"
+    assert isinstance(op, AddOrRunNow | Complete | Cancel | ReadState | Launch | HardCancel | Wait)
+    return s.with_pending(Pending(op_id, op))
+
+
+def _return(s: State, op_id: int, result: Result) -> State | str:
+    p = s.pending_op(op_id)
+    if p is None:
+        return f"operation #{op_id} is not in flight"
+    if p.stage is not Stage.EFFECTED or p.result is None:
+        return f"#{op_id} {p.op} returned before it took effect"
+    if not result_matches(p.result, result):
+        return f"#{op_id} {p.op} must return {p.result}"
+    return s.without_pending(op_id)
+
+
+def _start(s: State, obs: Start) -> State | str:
+    c = obs.cont
+    if c in s.started:
+        return f"c{c} already started once"
+    for d in s.due:
+        if d.cont == c:
+            wanted = Start(c, d.worker, d.completion_type, d.error_message)
+            if wanted != obs:
+                return f"c{c} is due as {wanted}"
+            return replace(s, started=s.started | {c})
+    if c in s.replaced:
+        return f"c{c} was replaced under its key and must never run"
+    key = s.registered(c)
+    if key is not None:
+        return f"c{c} is registered under {key!r} and the phase is still {s.phase}"
+    return f"c{c} is not due"
+
+
+def _run_ended(s: State, outcome: RunOutcome) -> State | str:
+    job = s.job
+    if job is None:
+        return "no job is modelled here"
+    if not job.launched:
+        return "run() ended but the job was never launched"
+    if job.outcome is not None:
+        return f"run() already ended ({job.outcome})"
+    if outcome.hard_cancelled and job.hard_cancel is None:
+        return "run() was cancelled but no hard cancel took effect"
+    return replace(s, job=replace(job, outcome=outcome))
+
+
+def expected_observations(s: State) -> Iterator[Observation]:
+    """The observations `s` allows next, other than invocations and run() ending."""
+    for p in s.pending:
+        if p.stage is Stage.EFFECTED and p.result is not None:
+            yield Return(p.op_id, p.result)
+    for d in sorted(s.due, key=lambda d: d.cont):
+        if d.cont not in s.started:
+            yield Start(d.cont, d.worker, d.completion_type, d.error_message)
+
