@@ -1,5 +1,0 @@
-from workerjob.conformance.cli import main
-
-
-def test_main_runs() -> None:
-    assert main([]) == 0
