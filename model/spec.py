@@ -25,6 +25,7 @@ from workerjob.model.actions import (
     Launch,
     Observation,
     Ok,
+    Op,
     ReadState,
     ReadToken,
     Result,
@@ -273,3 +274,48 @@ def expected_observations(s: State) -> Iterator[Observation]:
         if d.cont not in s.started:
             yield Start(d.cont, d.worker, d.completion_type, d.error_message)
 
+
+
+# --- independence, for the oracle's partial-order reduction ---------------------------
+
+
+def independent(a: Op, b: Op) -> bool:
+    """Whether the effects of `a` and `b` commute: in either order they give the same
+    state and the same results, and neither enables or disables the other. Everything
+    not listed here counts as dependent, which is always safe. Checked by
+    `tests/model/test_independence.py` against `apply_effect` itself."""
+    match a, b:
+        case AddOrRunNow(key=k1), AddOrRunNow(key=k2):
+            return k1 != k2  # the same key: the later add replaces the earlier one
+        case (Cancel() | ReadState(), Cancel() | ReadState()):
+            return True  # cancel is idempotent; a state read changes nothing
+        case (AddOrRunNow(), Cancel() | ReadState()) | (Cancel() | ReadState(), AddOrRunNow()):
+            return True  # add reads the phase, not the token; it never changes the phase
+        case (Launch() | HardCancel() | Wait(), AddOrRunNow() | Cancel() | ReadState()):
+            return True  # job operations touch only the job's own status
+        case (AddOrRunNow() | Cancel() | ReadState(), Launch() | HardCancel() | Wait()):
+            return True
+    return False
+
+
+def action_op(action: Internal) -> int | None:
+    """The operation an internal action belongs to; `None` for the job's own steps."""
+    match action:
+        case Effect(op_id) | ReadToken(op_id) | WaitReturns(op_id):
+            return op_id
+    return None
+
+
+def dependent_ops(s: State, op_id: int) -> frozenset[int]:
+    """The operations in flight in `s` connected to `op_id` by dependence, directly or
+    through others: the only ones whose effects can change what `op_id` returns."""
+    component = {op_id}
+    todo = [op_id]
+    ops = {p.op_id: p.op for p in s.pending}
+    while todo:
+        x = ops[todo.pop()]
+        for other, op in ops.items():
+            if other not in component and not independent(x, op):
+                component.add(other)
+                todo.append(other)
+    return frozenset(component)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field
 from enum import Enum
 
 from workerjob.model.actions import Op, Result
@@ -17,6 +17,8 @@ class Stage(Enum):
     WAITING = "waiting"  # `wait()` checked and now waits for the job to finish
     EFFECTED = "effected"  # took effect; its result is fixed, the return may come
 
+    __hash__ = object.__hash__  # as CompletionType: identity, and fast
+
 
 @dataclass(frozen=True, slots=True)
 class Pending:
@@ -27,6 +29,14 @@ class Pending:
     stage: Stage = Stage.INVOKED
     result: Result | None = None
     token_read: bool = False  # what a TOKEN_READ `complete` read
+    _hash: int = field(init=False, repr=False, compare=False, default=0)
+
+    def __post_init__(self) -> None:
+        key = (self.op_id, self.op, self.stage, self.result, self.token_read)
+        object.__setattr__(self, "_hash", hash(key))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     def __str__(self) -> str:
         done = f", {self.result}" if self.result is not None else ""
@@ -66,6 +76,18 @@ class State:
     pending: tuple[Pending, ...] = ()  # sorted by op_id
     job: JobStatus | None = None
 
+    # The oracle hashes each state many times (sets of states, the closure cache);
+    # the fields never change, so the hash is computed once, at construction.
+    _hash: int = field(init=False, repr=False, compare=False, default=0)
+
+    def __post_init__(self) -> None:
+        key = (self.phase, self.token, self.registry, self.due, self.started,
+               self.replaced, self.pending, self.job)
+        object.__setattr__(self, "_hash", hash(key))
+
+    def __hash__(self) -> int:
+        return self._hash
+
     # -- small queries used by the transitions and the invariants --
 
     def pending_op(self, op_id: int) -> Pending | None:
@@ -79,10 +101,15 @@ class State:
         others = [p for p in self.pending if p.op_id != new.op_id]
         others.append(new)
         others.sort(key=lambda p: p.op_id)
-        return replace(self, pending=tuple(others))
+        return self._with_pending_tuple(tuple(others))
 
     def without_pending(self, op_id: int) -> State:
-        return replace(self, pending=tuple(p for p in self.pending if p.op_id != op_id))
+        return self._with_pending_tuple(tuple(p for p in self.pending if p.op_id != op_id))
+
+    def _with_pending_tuple(self, pending: tuple[Pending, ...]) -> State:
+        # The oracle's hottest path: positional construction, not dataclasses.replace.
+        return State(self.phase, self.token, self.registry, self.due, self.started,
+                     self.replaced, pending, self.job)
 
     def registered(self, cont: int) -> str | None:
         """The key `cont` is registered under, if any."""
