@@ -45,12 +45,13 @@ def check_error(error: object) -> None:
 
 
 def check_token(token: object) -> None:
-    for method in ("cancel", "is_cancelled"):
-        if not callable(getattr(token, method, None)):
-            raise TypeError(
-                f"cancellation_token must have {method}() (a CancellationToken), "
-                f"got {_kind(token)}"
-            )
+    if not (
+        callable(getattr(token, "is_cancelled", None)) and callable(getattr(token, "cancel", None))
+    ):
+        raise TypeError(
+            "cancellation_token must have cancel() and is_cancelled() (a CancellationToken), "
+            f"got {_kind(token)}"
+        )
 
 
 def check_task(task: object) -> None:

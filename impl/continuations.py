@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
+import weakref
 from collections.abc import Awaitable, Callable
 
 from ._checks import check_callable, check_error, check_key, check_token, check_worker
@@ -35,11 +36,23 @@ collector can free as a whole while the task is still pending.
 """
 
 
+def _release(task: asyncio.Task[None]) -> None:
+    """Done-callback of every continuation task: stop holding it."""
+    _running_tasks.discard(task)
+    if not _running_tasks:
+        # A set never shrinks its table on discard: after a burst of a million
+        # continuations it would keep tens of MiB for good. Emptied, it is reset.
+        _running_tasks.clear()
+
+
 class Continuations:
     """A phase (`Running()`, then `Done(...)` forever) and a registry of continuations.
 
     `owner` is optional and only informative: it is reported as `"job"` in the
     exception handler's context when a continuation raises (WorkerJob passes itself).
+    It is held weakly, so that a job and its continuations form no reference cycle
+    and are freed as soon as the last reference goes, without waiting for the
+    cyclic collector; it must therefore support weak references.
     """
 
     __slots__ = ("__weakref__", "_owner", "_registry", "_state")
@@ -47,7 +60,7 @@ class Continuations:
     def __init__(self, *, owner: object | None = None) -> None:
         self._state: JobState = _RUNNING
         self._registry: dict[str, ContinuationFn] = {}
-        self._owner = owner
+        self._owner = None if owner is None else weakref.ref(owner)
 
     @property
     def state(self) -> JobState:
@@ -129,7 +142,7 @@ class Continuations:
         # loop, a token whose is_cancelled() raises) is computed before the first
         # write, so a failure leaves the phase and the registry as they were.
         loop = asyncio.get_running_loop()
-        state = Done(_classify(error, cancellation_token, hard_cancel), _message(error))
+        state = _done(_classify(error, cancellation_token, hard_cancel), _message(error))
         self._state = state
         # Take the registry before spawning anything: with an eager task factory a
         # continuation starts inside create_task, and must find the registry empty.
@@ -148,7 +161,7 @@ class Continuations:
     ) -> None:
         task = loop.create_task(self._run_one(key, callback, worker, state))
         _running_tasks.add(task)
-        task.add_done_callback(_running_tasks.discard)
+        task.add_done_callback(_release)
 
     async def _run_one(
         self, key: str, callback: ContinuationFn, worker: Worker, state: Done
@@ -174,7 +187,7 @@ class Continuations:
                 "exception": exc,
                 "task": asyncio.current_task(),
                 "key": key,
-                "job": self._owner,
+                "job": None if self._owner is None else self._owner(),
                 "continuations": self,
                 "worker": worker,
                 "completion_type": state.completion_type,
@@ -184,6 +197,14 @@ class Continuations:
 
     def __repr__(self) -> str:
         return f"<Continuations {self._state} registered={len(self._registry)}>"
+
+
+_DONE_WITHOUT_MESSAGE = {kind: Done(kind, None) for kind in CompletionType}
+
+
+def _done(kind: CompletionType, message: str | None) -> Done:
+    # States are immutable values, so the three message-less ones are shared.
+    return _DONE_WITHOUT_MESSAGE[kind] if message is None else Done(kind, message)
 
 
 def _classify(

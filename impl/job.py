@@ -19,6 +19,16 @@ class WorkerJob:
     `task_handle` (None until launched), `worker_job_continuations`.
     """
 
+    __slots__ = (
+        "__weakref__",
+        "_wait_claimed",
+        "cancellation_token",
+        "task_handle",
+        "worker",
+        "worker_job_continuations",
+        "worker_task",
+    )
+
     def __init__(
         self,
         worker: Worker,
@@ -40,7 +50,7 @@ class WorkerJob:
         if self.task_handle is not None:
             raise RuntimeError("WorkerJob already launched")
         loop = asyncio.get_running_loop()  # RuntimeError when there is none
-        task = loop.create_task(self._drive(), name=f"WorkerJob({self.worker.name})")
+        task = loop.create_task(self._drive())
         # Safety net for the one outcome `_drive` cannot see: a task cancelled before its
         # first step never enters its coroutine at all.
         task.add_done_callback(self._settle_from_task)
@@ -96,13 +106,16 @@ class WorkerJob:
         self._settle(None)
 
     def _settle(self, error: BaseException | None, *, hard_cancel: bool = False) -> None:
-        # If someone else already completed the continuations, Done stays as it was.
+        # If someone else already completed the continuations, `_settle` returns False
+        # and Done stays as it was.
         self.worker_job_continuations._settle(
             error, self.worker, self.cancellation_token, hard_cancel=hard_cancel
         )
 
     def _settle_from_task(self, task: asyncio.Task[None]) -> None:
         """Complete from the finished task's outcome, unless already Done (idempotent)."""
+        # Checked before looking at the outcome: task.exception() marks the exception
+        # retrieved, and a failure nobody waits for should still be logged by asyncio.
         if isinstance(self.worker_job_continuations.state, Running):
             if task.cancelled():
                 self._settle(_cancelled_error(task), hard_cancel=True)
@@ -110,8 +123,10 @@ class WorkerJob:
                 self._settle(task.exception())
 
     def __repr__(self) -> str:
-        launched = "unlaunched" if self.task_handle is None else (
-            "complete" if self.task_handle.done() else "active"
+        launched = (
+            "unlaunched"
+            if self.task_handle is None
+            else ("complete" if self.task_handle.done() else "active")
         )
         return (
             f"<WorkerJob worker={self.worker.name!r} {launched} "

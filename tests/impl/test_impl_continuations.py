@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import random
+import sys
 import weakref
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
@@ -120,7 +121,10 @@ async def test_token_is_read_when_complete_takes_effect(worker: Worker) -> None:
 
 @pytest.mark.asyncio
 async def test_starts_running_and_registers_while_running(
-    worker: Worker, token: CancellationToken, recording: Recording, calls: list[Call],
+    worker: Worker,
+    token: CancellationToken,
+    recording: Recording,
+    calls: list[Call],
     drain: Drain,
 ) -> None:
     c = Continuations()
@@ -137,7 +141,10 @@ async def test_starts_running_and_registers_while_running(
 
 @pytest.mark.asyncio
 async def test_same_key_replaces_and_the_replaced_never_runs(
-    worker: Worker, token: CancellationToken, recording: Recording, calls: list[Call],
+    worker: Worker,
+    token: CancellationToken,
+    recording: Recording,
+    calls: list[Call],
     drain: Drain,
 ) -> None:
     c = Continuations()
@@ -197,7 +204,10 @@ async def test_complete_does_not_wait_for_the_continuations(
 
 @pytest.mark.asyncio
 async def test_operations_take_effect_in_one_step(
-    worker: Worker, token: CancellationToken, recording: Recording, calls: list[Call],
+    worker: Worker,
+    token: CancellationToken,
+    recording: Recording,
+    calls: list[Call],
     drain: Drain,
 ) -> None:
     c = Continuations()
@@ -210,7 +220,10 @@ async def test_operations_take_effect_in_one_step(
 
 @pytest.mark.asyncio
 async def test_racing_registrations_are_never_lost_nor_doubled(
-    worker: Worker, token: CancellationToken, recording: Recording, calls: list[Call],
+    worker: Worker,
+    token: CancellationToken,
+    recording: Recording,
+    calls: list[Call],
     drain: Drain,
 ) -> None:
     # 400 registrations and one complete, as separate tasks in a shuffled order, each
@@ -236,7 +249,10 @@ async def test_racing_registrations_are_never_lost_nor_doubled(
 
 @pytest.mark.asyncio
 async def test_second_complete_raises_and_changes_nothing(
-    worker: Worker, token: CancellationToken, recording: Recording, calls: list[Call],
+    worker: Worker,
+    token: CancellationToken,
+    recording: Recording,
+    calls: list[Call],
     drain: Drain,
 ) -> None:
     c = Continuations()
@@ -257,8 +273,12 @@ async def test_second_complete_raises_and_changes_nothing(
 
 @pytest.mark.asyncio
 async def test_raising_continuation_goes_to_the_handler_and_disturbs_nothing(
-    worker: Worker, token: CancellationToken, recording: Recording, calls: list[Call],
-    drain: Drain, capture_handler: CaptureHandler,
+    worker: Worker,
+    token: CancellationToken,
+    recording: Recording,
+    calls: list[Call],
+    drain: Drain,
+    capture_handler: CaptureHandler,
 ) -> None:
     contexts = capture_handler()
     error = ValueError("from continuation")
@@ -495,8 +515,12 @@ def test_boxed_keeps_the_name_and_rejects_non_callables() -> None:
 @pytest.mark.parametrize("done_first", [False, True], ids=["running", "done"])
 @pytest.mark.asyncio
 async def test_add_or_run_now_rejects_bad_input_and_changes_nothing(
-    done_first: bool, worker: Worker, token: CancellationToken, recording: Recording,
-    calls: list[Call], drain: Drain,
+    done_first: bool,
+    worker: Worker,
+    token: CancellationToken,
+    recording: Recording,
+    calls: list[Call],
+    drain: Drain,
 ) -> None:
     c = Continuations()
     await c.add_or_run_now("good", recording("good"), worker)
@@ -528,7 +552,10 @@ async def test_add_or_run_now_rejects_bad_input_and_changes_nothing(
 
 @pytest.mark.asyncio
 async def test_complete_rejects_bad_input_and_changes_nothing(
-    worker: Worker, token: CancellationToken, recording: Recording, calls: list[Call],
+    worker: Worker,
+    token: CancellationToken,
+    recording: Recording,
+    calls: list[Call],
     drain: Drain,
 ) -> None:
     c = Continuations()
@@ -583,3 +610,26 @@ async def test_duck_typed_worker_and_token_are_accepted(
     await c.complete(None, w, AdapterToken())  # type: ignore[arg-type]
     await drain()
     assert calls == [("k", w, CANCELLED, None)]
+
+
+@pytest.mark.asyncio
+async def test_holding_set_gives_its_memory_back_after_a_burst(
+    worker: Worker, token: CancellationToken, drain: Drain
+) -> None:
+    # White-box: a set keeps its grown table after discards. After 20,000 concurrent
+    # continuations finish, the set that held them must be back to its minimal size.
+    from workerjob.impl import continuations as module
+
+    empty_size = sys.getsizeof(set())
+
+    async def nothing(w: Worker, t: CompletionType, m: str | None) -> None:
+        return None
+
+    c = Continuations()
+    for i in range(20_000):
+        await c.add_or_run_now(f"k{i}", nothing, worker)
+    await c.complete(None, worker, token)
+    assert sys.getsizeof(module._running_tasks) > 100 * empty_size
+    await drain()
+    assert len(module._running_tasks) == 0
+    assert sys.getsizeof(module._running_tasks) == empty_size

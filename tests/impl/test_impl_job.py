@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -142,8 +143,12 @@ async def test_normal_run(
 )
 @pytest.mark.asyncio
 async def test_failed_run_reraises_from_wait(
-    error: BaseException, message: str | None, worker: Worker, recording: Recording,
-    calls: list[Call], drain: Drain,
+    error: BaseException,
+    message: str | None,
+    worker: Worker,
+    recording: Recording,
+    calls: list[Call],
+    drain: Drain,
 ) -> None:
     expected_message = message if message is not None else str(error)
     job = job_of(Immediate(error), worker)
@@ -159,7 +164,10 @@ async def test_failed_run_reraises_from_wait(
 
 @pytest.mark.asyncio
 async def test_cooperative_cancel_sets_the_token_and_nothing_else(
-    worker: Worker, token: CancellationToken, recording: Recording, calls: list[Call],
+    worker: Worker,
+    token: CancellationToken,
+    recording: Recording,
+    calls: list[Call],
     drain: Drain,
 ) -> None:
     job = job_of(Cooperative(token), worker, token)
@@ -234,8 +242,13 @@ async def test_cancelled_error_raised_by_run_itself_is_a_failure(
 )
 @pytest.mark.asyncio
 async def test_hard_cancel_while_running(
-    message: str | None, expected: str, worker: Worker, token: CancellationToken,
-    recording: Recording, calls: list[Call], drain: Drain,
+    message: str | None,
+    expected: str,
+    worker: Worker,
+    token: CancellationToken,
+    recording: Recording,
+    calls: list[Call],
+    drain: Drain,
 ) -> None:
     task = Gated()
     job = job_of(task, worker, token)
@@ -287,14 +300,55 @@ async def test_hard_cancel_before_start_completes_without_anyone_waiting(
     assert calls == [("k", worker, CANCELLED, "CancelledError")]
 
 
+@pytest.mark.asyncio
+async def test_wait_completes_even_before_the_done_callback_has_run(
+    worker: Worker, recording: Recording, calls: list[Call], drain: Drain
+) -> None:
+    # The loop runs a finished task's done-callbacks in some order; a loop that picks
+    # ready callbacks freely (the conformance kit's) may resume wait() before the
+    # job's own done-callback. White-box: remove that callback to stand for "not yet".
+    job = job_of(Gated(), worker)
+    await job.worker_job_continuations.add_or_run_now("k", recording("k"), worker)
+    job.launch()
+    assert job.task_handle is not None
+    assert job.task_handle.remove_done_callback(job._settle_from_task) == 1
+    job.task_handle.cancel()  # before its first step: only a callback can complete
+    with pytest.raises(asyncio.CancelledError):
+        await job.wait()
+    assert state(job) == Done(CANCELLED, "CancelledError")
+    await drain()
+    assert calls == [("k", worker, CANCELLED, "CancelledError")]
+
+
+@pytest.mark.asyncio
+async def test_failure_nobody_waits_for_is_still_reported_by_asyncio(
+    worker: Worker, drain: Drain, capture_handler: CaptureHandler
+) -> None:
+    # Completing the continuations must not swallow the task's exception: a job that
+    # fails and is never waited is logged by asyncio ("never retrieved") as usual.
+    contexts = capture_handler()
+    job = job_of(Immediate(ValueError("unseen")), worker)
+    job.launch()
+    await drain()
+    assert state(job) == Done(FAILED, "unseen")
+    del job
+    gc.collect()
+    assert [type(ctx.get("exception")) for ctx in contexts] == [ValueError]
+    assert "never retrieved" in contexts[0]["message"]
+
+
 # --- someone else completes first -----------------------------------------------------------
 
 
 @pytest.mark.parametrize("hard_cancel", [False, True], ids=["run-fails", "hard-cancel"])
 @pytest.mark.asyncio
 async def test_someone_else_completing_first_wins(
-    hard_cancel: bool, worker: Worker, token: CancellationToken, recording: Recording,
-    calls: list[Call], drain: Drain,
+    hard_cancel: bool,
+    worker: Worker,
+    token: CancellationToken,
+    recording: Recording,
+    calls: list[Call],
+    drain: Drain,
 ) -> None:
     other = Worker("other")
     task = Gated(ValueError("late failure"))
@@ -455,7 +509,10 @@ async def test_run_now_after_the_job_is_done(
 
 @pytest.mark.asyncio
 async def test_raising_continuation_reports_its_job(
-    worker: Worker, recording: Recording, calls: list[Call], drain: Drain,
+    worker: Worker,
+    recording: Recording,
+    calls: list[Call],
+    drain: Drain,
     capture_handler: CaptureHandler,
 ) -> None:
     contexts = capture_handler()
