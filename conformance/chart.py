@@ -29,19 +29,38 @@ CALLBACKS = "(callbacks)"
 _MAX_LABEL = 32
 
 
-def _lanes(steps: Sequence[Step]) -> list[str]:
-    """Task lanes in order of each task's first step, then the callbacks lane."""
-    lanes: dict[str, None] = {}
+# A lane is a task (told apart by task_id: names need not be unique) or the
+# plain callbacks (None).
+_Lane = int | str | None
+
+
+def _lane(step: Step) -> _Lane:
+    if step.task is None:
+        return None
+    return step.task_id if step.task_id is not None else step.task
+
+
+def _lanes(steps: Sequence[Step]) -> dict[_Lane, str]:
+    """Lane -> title: tasks in order of first step, then the callbacks."""
+    names: dict[_Lane, str] = {}
     has_callbacks = False
     for step in steps:
-        if step.task is None:
+        lane = _lane(step)
+        if lane is None:
             has_callbacks = True
-        else:
-            lanes.setdefault(step.task)
-    names = list(lanes)
+        elif lane not in names:
+            names[lane] = step.task or ""
+    # Two tasks with one name: tell them apart by number.
+    counts: dict[str, int] = {}
+    for name in names.values():
+        counts[name] = counts.get(name, 0) + 1
+    titles = {
+        lane: f"{name}#{lane}" if counts[name] > 1 and isinstance(lane, int) else name
+        for lane, name in names.items()
+    }
     if has_callbacks:
-        names.append(CALLBACKS)
-    return names
+        titles[None] = CALLBACKS
+    return titles
 
 
 def _shorten(text: str) -> str:
@@ -53,19 +72,18 @@ def sequence_chart(steps: Sequence[Step], limit: int | None = None) -> str:
 
     ``limit`` caps the number of rows; the chart then says how many it left out.
     """
-    lanes = _lanes(steps)
+    titles = _lanes(steps)
+    column = {lane: i for i, lane in enumerate(titles)}
     shown = steps if limit is None else steps[:limit]
     rows: list[tuple[str, ...]] = []
     for number, step in enumerate(shown):
-        cells = [""] * len(lanes)
-        if step.task is None:
-            cells[-1] = _shorten(step.label)
-        else:
-            cells[lanes.index(step.task)] = "*"
+        cells = [""] * len(titles)
+        lane = _lane(step)
+        cells[column[lane]] = "*" if lane is not None else _shorten(step.label)
         choice = f"{step.index}/{step.candidates}" if step.index else ""
         rows.append((str(number), f"{step.time:g}", choice, *cells))
 
-    header = ("step", "time", "choice", *lanes)
+    header = ("step", "time", "choice", *titles.values())
     widths = [len(title) for title in header]
     for row in rows:
         widths = [max(width, len(cell)) for width, cell in zip(widths, row, strict=True)]
@@ -86,11 +104,12 @@ def sequence_chart(steps: Sequence[Step], limit: int | None = None) -> str:
 
 def lane_summary(steps: Sequence[Step]) -> str:
     """One line per lane: the numbers of the steps it ran, in order."""
-    lanes = _lanes(steps)
-    ran: dict[str, list[int]] = {lane: [] for lane in lanes}
+    titles = _lanes(steps)
+    ran: dict[_Lane, list[int]] = {lane: [] for lane in titles}
     for number, step in enumerate(steps):
-        ran[CALLBACKS if step.task is None else step.task].append(number)
-    width = max((len(lane) for lane in lanes), default=0)
+        ran[_lane(step)].append(number)
+    width = max((len(title) for title in titles.values()), default=0)
     return "\n".join(
-        f"{lane.ljust(width)}  {' '.join(map(str, numbers))}" for lane, numbers in ran.items()
+        f"{titles[lane].ljust(width)}  {' '.join(map(str, numbers))}"
+        for lane, numbers in ran.items()
     )

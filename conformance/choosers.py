@@ -10,6 +10,9 @@ the candidates, so a chooser can return any index without breaking asyncio:
 - plain callbacks (``call_soon``, future callbacks, due timers) appear only
   through the oldest one, so they stay first-in first-out among themselves.
 
+After candidate 0 come the other tasks' next steps, oldest first, then the
+oldest plain callback (unless it is candidate 0).
+
 A chooser is consulted once per step, even when there is a single candidate, so
 a schedule is one index per step and ``ReplayChooser`` can play it back.
 Choosers keep whatever state their strategy needs but record nothing: the loop
@@ -46,13 +49,15 @@ __all__ = [
 class Candidate:
     """One ready callback the loop could run next.
 
-    ``task`` is the name of the task whose step this is, or None for a plain
-    callback.  ``label`` is what a person reads: the task name, or a short
-    description of the callback.
+    ``task`` is the name of the task whose step this is, and ``task_id`` the
+    loop's number for that task (unique within the loop, unlike names), or
+    both are None for a plain callback.  ``label`` is what a person reads: the
+    task name, or the callback's qualified name.
     """
 
     label: str
     task: str | None
+    task_id: int | None
 
     @property
     def is_task(self) -> bool:
@@ -167,11 +172,6 @@ class HypothesisChooser:
         return f"HypothesisChooser(draws={self.draws}, max_draws={self.max_draws})"
 
 
-# The pseudo-thread that plain callbacks form for PCT: they run FIFO, so as far
-# as priorities go they behave like one more thread.
-_CALLBACKS = "<callbacks>"
-
-
 class PCTChooser:
     """Probabilistic Concurrency Testing (Burckhardt, Kothari, Musuvathi,
     Nagarakatte: "A Randomized Scheduler with Probabilistic Guarantees of
@@ -191,7 +191,8 @@ class PCTChooser:
     chooser runs FIFO: strict priorities would starve a task that waits for
     a lower-priority one while spinning on ``sleep(0)``.
 
-    Threads are told apart by task name; asyncio's default names are unique.
+    Threads are told apart by ``Candidate.task_id``; the plain callbacks, which
+    run FIFO, count as one more thread (``task_id`` None).
     """
 
     def __init__(
@@ -210,7 +211,7 @@ class PCTChooser:
         self.expected_steps = expected_steps
         self.expected_tasks = expected_tasks
         self._rng = random.Random(seed)
-        self._priority: dict[str, float] = {}
+        self._priority: dict[int | None, float] = {}
         # Step number -> the low priority given at that step (depth - i).
         self._change_points: dict[int, int] = {}
         for i in range(1, depth):
@@ -224,7 +225,7 @@ class PCTChooser:
         self.steps += 1
         if self.steps > self.expected_steps:
             return 0
-        threads = [_CALLBACKS if c.task is None else c.task for c in candidates]
+        threads = [c.task_id for c in candidates]
         for thread in threads:
             if thread not in self._priority:
                 # A new thread gets a random rank among the initial priorities,
@@ -240,7 +241,7 @@ class PCTChooser:
             best = self._highest(threads)
         return best
 
-    def _highest(self, threads: list[str]) -> int:
+    def _highest(self, threads: list[int | None]) -> int:
         priority = self._priority
         best = 0
         for i in range(1, len(threads)):

@@ -33,16 +33,16 @@ and this module calls neither.
 from __future__ import annotations
 
 import asyncio
-import bisect
 import heapq
 import os
+import types
 from asyncio import events
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from contextvars import Context
 from dataclasses import dataclass
-from operator import itemgetter
+from itertools import islice
 from typing import Any, Final, Protocol, TypeAlias, TypeVar, TypeVarTuple, Unpack, cast, overload
 
 from .choosers import Candidate, Chooser
@@ -71,7 +71,9 @@ class Step:
 
     ``label`` is the task's name for a task step, else the callback's
     qualified name (never a repr with an address, so two runs of the same
-    schedule have equal labels).  ``task`` is the task's name, or None.
+    schedule have equal labels).  ``task`` is the task's name and ``task_id``
+    the loop's number for the task (unique, unlike names), or both None for a
+    plain callback.
     """
 
     index: int
@@ -79,6 +81,7 @@ class Step:
     label: str
     time: float
     task: str | None
+    task_id: int | None
 
     @property
     def is_task(self) -> bool:
@@ -97,17 +100,26 @@ class Step:
 _TASK_TYPES: Final[tuple[type[Any], ...]] = tuple(
     {asyncio.Task, getattr(asyncio.tasks, "_PyTask", asyncio.Task)}
 )
-_STEP_CALLABLES: Final = frozenset({"__step", "__wakeup", "task_wakeup", "TaskStepMethWrapper"})
+_STEP_NAMES: Final = frozenset({"__step", "__wakeup", "task_wakeup"})
+_METHOD_TYPES: Final = (types.MethodType, types.BuiltinMethodType)
 
 
 def owning_task(callback: Callable[..., object]) -> asyncio.Task[Any] | None:
     """The task whose step ``callback`` is, or None for a plain callback."""
-    owner = getattr(callback, "__self__", None)
-    if not isinstance(owner, _TASK_TYPES):
+    # Dispatch on the type first: this runs for every handle made ready, and
+    # most callbacks are settled by one type test.
+    cb: Any = callback
+    kind = type(cb)
+    if kind in _METHOD_TYPES:
+        # A bound method (pure-Python Task) or builtin method (C Task wakeup).
+        if cb.__name__ in _STEP_NAMES:
+            owner = cb.__self__
+            if isinstance(owner, _TASK_TYPES):
+                return cast("asyncio.Task[Any]", owner)
         return None
-    # TaskStepMethWrapper has no __name__; its type's name identifies it.
-    name = getattr(callback, "__name__", None) or type(callback).__name__
-    return cast("asyncio.Task[Any]", owner) if name in _STEP_CALLABLES else None
+    if kind.__name__ == "TaskStepMethWrapper":  # C Task step; it has no __name__
+        return cast("asyncio.Task[Any]", cb.__self__)
+    return None
 
 
 def _callback_label(callback: Callable[..., object]) -> str:
@@ -137,22 +149,24 @@ def _callback_label(callback: Callable[..., object]) -> str:
 # the first of ``_task_ready`` or the head of ``_plain_ready``.  ``_ready``
 # itself stays empty.
 
-_Entry: TypeAlias = "tuple[int, events.Handle, asyncio.Task[Any] | None, Callable[..., object]]"
-_SEQ: Final = itemgetter(0)
+# (sequence number, handle, its task or None, its callback, the task's number or None)
+_Entry: TypeAlias = (
+    "tuple[int, events.Handle, asyncio.Task[Any] | None, Callable[..., object], int | None]"
+)
 
 
 class _CandidateView(Sequence[Candidate]):
     """The candidates of one step as a chooser sees them, built only if looked at.
 
-    Candidate 0 is the stock loop's choice (``head``); the others are every
-    task's next step and the oldest plain callback, in ready-queue order.
-    Most choosers need only the count (random, Hypothesis) or nothing (FIFO,
-    replay), so the list of entries is built on first use, and a
-    ``Candidate`` only for an entry that is looked at: doing either at every
-    step would cost O(ready) per step.
+    The order: candidate 0 is the stock loop's choice (``head``), then come the
+    next steps of the other tasks, oldest first, then the oldest plain callback
+    if it is not the head.  Most choosers need only the count (random,
+    Hypothesis) or nothing (FIFO, replay), so a ``Candidate`` is built only for
+    an entry that is looked at, and finding entry ``i`` costs O(i) in C
+    (``islice`` over the task dict), with no list built per step.
     """
 
-    __slots__ = ("_count", "_entries", "_head", "_oldest_plain", "_task_ready")
+    __slots__ = ("_count", "_head", "_oldest_plain", "_task_ready")
 
     def __init__(
         self,
@@ -165,24 +179,25 @@ class _CandidateView(Sequence[Candidate]):
         self._task_ready = task_ready
         self._oldest_plain = oldest_plain
         self._count = count
-        self._entries: list[_Entry] | None = None
 
     def __len__(self) -> int:
         return self._count
 
     def entry(self, index: int) -> _Entry:
+        """Entry ``index`` (0 <= index < len(self))."""
+        head, oldest = self._head, self._oldest_plain
         if index == 0:
-            return self._head
-        entries = self._entries
-        if entries is None:
-            # Task entries are already in ready order (dict insertion order);
-            # the oldest plain callback goes in by sequence number.
-            entries = list(self._task_ready.values())
-            oldest = self._oldest_plain
-            if oldest is not None:
-                entries.insert(bisect.bisect(entries, oldest[0], key=_SEQ), oldest)
-            self._entries = entries
-        return entries[index]
+            return head
+        tasks = self._task_ready.values()
+        if head is oldest:
+            # The head is the plain callback; the tasks follow, oldest first.
+            return next(islice(tasks, index - 1, None))
+        # The head is the oldest task (the dict's first value): the other tasks
+        # follow in dict order, then the plain callback.
+        if index < len(tasks):
+            return next(islice(tasks, index, None))
+        assert oldest is not None and index == len(tasks)
+        return oldest
 
     @overload
     def __getitem__(self, index: int) -> Candidate: ...
@@ -199,11 +214,11 @@ class _CandidateView(Sequence[Candidate]):
 
 
 def _candidate(entry: _Entry) -> Candidate:
-    _, _, task, callback = entry
+    _, _, task, callback, task_id = entry
     if task is None:
-        return Candidate(_callback_label(callback), None)
+        return Candidate(_callback_label(callback), None, None)
     name = task.get_name()
-    return Candidate(name, name)
+    return Candidate(name, name, task_id)
 
 
 class _FifoTimerHandle(events.TimerHandle):
@@ -286,9 +301,12 @@ class ControlledLoop(asyncio.BaseEventLoop):
         self._iteration_end = 0
         self._task_ready: dict[asyncio.Task[Any], _Entry] = {}
         self._plain_ready: deque[_Entry] = deque()
+        self._task_ids: dict[asyncio.Task[Any], int] = {}
+        self._tasks_numbered = 0
+        self._sweep_at = 64
         # One tuple per step, turned into Step records only when asked for:
         # building a frozen dataclass per step would dominate the step's cost.
-        self._raw: list[tuple[int, int, str, float, str | None]] = []
+        self._raw: list[tuple[int, int, str, float, str | None, int | None]] = []
         self._steps: list[Step] = []
         self._mode = _RUN
         self._stepped = False
@@ -457,14 +475,33 @@ class ControlledLoop(asyncio.BaseEventLoop):
         self._seq = seq + 1
         task = owning_task(callback)
         if task is None:
-            self._plain_ready.append((seq, handle, None, callback))
+            self._plain_ready.append((seq, handle, None, callback, None))
             return
-        entry: _Entry = (seq, handle, task, callback)
+        task_id = self._task_ids.get(task)
+        if task_id is None:
+            task_id = self._new_task_id(task)
+        entry: _Entry = (seq, handle, task, callback, task_id)
         if self._task_ready.setdefault(task, entry) is not entry:
             raise RuntimeError(
                 f"{task!r} has two ready steps; ControlledLoop relies on asyncio's "
                 f"invariant that a task has at most one"
             )
+
+    def _new_task_id(self, task: asyncio.Task[Any]) -> int:
+        """Number a task the first time it becomes ready: 1, 2, 3, ... per loop.
+
+        Task names need not be unique (3.13.0 names every task made by a task
+        factory "None"), so choosers and charts tell tasks apart by this number.
+        The map holds finished tasks only until the next sweep, which runs when
+        it has doubled in size since the last one: amortised O(1) per task.
+        """
+        task_ids = self._task_ids
+        if len(task_ids) >= self._sweep_at:
+            task_ids = self._task_ids = {t: i for t, i in task_ids.items() if not t.done()}
+            self._sweep_at = max(64, 2 * len(task_ids))
+        self._tasks_numbered += 1
+        task_ids[task] = self._tasks_numbered
+        return self._tasks_numbered
 
     # --- The step ----------------------------------------------------------------
     #
@@ -601,7 +638,7 @@ class ControlledLoop(asyncio.BaseEventLoop):
             if not 0 <= index < count:
                 raise ValueError(f"{chooser!r} chose candidate {index} of {count}")
             entry = candidates.entry(index)
-        _, handle, task, callback = entry
+        _, handle, task, callback, task_id = entry
         if task is None:
             # Only the oldest plain callback is ever a candidate.
             plain.popleft()
@@ -610,7 +647,7 @@ class ControlledLoop(asyncio.BaseEventLoop):
         else:
             del task_ready[task]
             label = name = task.get_name()
-        self._raw.append((index, count, label, self._clock, name))
+        self._raw.append((index, count, label, self._clock, name, task_id))
         if handle._cancelled:
             # Only a task step other than the head can be cancelled here, and
             # only by code reaching into the loop (see _head): drop it unrun, as
@@ -646,7 +683,7 @@ class ControlledLoop(asyncio.BaseEventLoop):
         )
 
     def _livelock_message(self) -> str:
-        recent = ", ".join(label for _, _, label, _, _ in self._raw[-8:])
+        recent = ", ".join(record[2] for record in self._raw[-8:])
         return (
             f"livelock: run_until_idle took its max_steps={self._max_steps} steps and "
             f"work remains; the last steps ran: {recent}"

@@ -11,11 +11,11 @@ from workerjob.conformance.loop import Step
 from .conftest import MakeLoop
 
 STEPS = [
-    Step(0, 1, "main", 0.0, "main"),
-    Step(1, 3, "t1", 0.0, "t1"),
-    Step(0, 2, "t0", 0.0, "t0"),
-    Step(0, 1, "_set_result_unless_cancelled", 1.5, None),
-    Step(0, 1, "main", 1.5, "main"),
+    Step(0, 1, "main", 0.0, "main", 1),
+    Step(1, 3, "t1", 0.0, "t1", 3),
+    Step(0, 2, "t0", 0.0, "t0", 2),
+    Step(0, 1, "_set_result_unless_cancelled", 1.5, None, None),
+    Step(0, 1, "main", 1.5, "main", 1),
 ]
 
 
@@ -47,6 +47,12 @@ def test_lane_summary_golden() -> None:
             "(callbacks)  3",
         ]
     )
+
+
+def test_tasks_sharing_a_name_get_their_own_lanes() -> None:
+    steps = [Step(0, 2, "worker", 0.0, "worker", 1), Step(0, 1, "worker", 0.0, "worker", 2)]
+    assert sequence_chart(steps).splitlines()[0] == "step  time  choice  worker#1  worker#2"
+    assert lane_summary(steps) == "worker#1  0\nworker#2  1"
 
 
 def test_empty_schedule() -> None:

@@ -66,14 +66,14 @@ def run_checked(kind: str, program: Program, chooser: Chooser) -> tuple[list[Log
 
 
 @pytest.mark.parametrize("kind", sorted(TASK_FACTORIES))
-@settings(max_examples=150, deadline=None)
+@settings(deadline=None)  # examples: from the Hypothesis profile
 @given(program=programs(), seed=st.integers(0, 2**32 - 1))
 def test_random_chooser_keeps_asyncio_semantics(kind: str, program: Program, seed: int) -> None:
     run_checked(kind, program, RandomChooser(seed))
 
 
 @pytest.mark.parametrize("kind", sorted(TASK_FACTORIES))
-@settings(max_examples=150, deadline=None)
+@settings(deadline=None)  # examples: from the Hypothesis profile
 @given(program=programs(), seed=st.integers(0, 2**32 - 1), depth=st.integers(1, 4))
 def test_pct_chooser_keeps_asyncio_semantics(
     kind: str, program: Program, seed: int, depth: int
@@ -82,7 +82,7 @@ def test_pct_chooser_keeps_asyncio_semantics(
 
 
 @pytest.mark.parametrize("kind", sorted(TASK_FACTORIES))
-@settings(max_examples=150, deadline=None)
+@settings(deadline=None)  # examples: from the Hypothesis profile
 @given(program=programs(), data=st.data())
 def test_hypothesis_chooser_keeps_asyncio_semantics(
     kind: str, program: Program, data: st.DataObject
@@ -115,24 +115,31 @@ def test_random_chooser_is_deterministic_per_seed() -> None:
     assert schedule1 == schedule2
 
 
-def test_pct_with_depth_one_runs_by_strict_priority(new_loop: MakeLoop) -> None:
+@pytest.mark.parametrize("shared_name", [False, True])
+def test_pct_with_depth_one_runs_by_strict_priority(new_loop: MakeLoop, shared_name: bool) -> None:
     # No change points: the highest-priority task runs until it finishes, so
-    # each task's log entries are contiguous.
-    log: list[str] = []
+    # each task's log entries are contiguous.  PCT tells tasks apart by the
+    # loop's task number, so this holds when they all share one name too.
+    log: list[int] = []
 
-    async def worker(name: str) -> None:
+    async def worker(i: int) -> None:
         for _ in range(3):
-            log.append(name)
+            log.append(i)
             await asyncio.sleep(0)
 
     async def main() -> None:
-        await asyncio.gather(*(asyncio.create_task(worker(n), name=n) for n in "abcd"))
+        await asyncio.gather(
+            *(
+                asyncio.create_task(worker(i), name="w" if shared_name else f"w{i}")
+                for i in range(4)
+            )
+        )
 
     for seed in range(10):
         log.clear()
         new_loop(PCTChooser(seed, depth=1, expected_steps=100)).run_until_complete(main())
-        runs = [name for i, name in enumerate(log) if i == 0 or log[i - 1] != name]
-        assert sorted(runs) == list("abcd"), log
+        runs = [i for k, i in enumerate(log) if k == 0 or log[k - 1] != i]
+        assert sorted(runs) == [0, 1, 2, 3], log
 
 
 def test_pct_bound_and_description() -> None:
@@ -144,7 +151,7 @@ def test_pct_bound_and_description() -> None:
     # Without expected_tasks, n is the number of threads seen so far.
     seen = PCTChooser(0, depth=2, expected_steps=10)
     assert seen.bound() == 1 / 10
-    seen.choose([Candidate("a", "a"), Candidate("b", "b"), Candidate("cb", None)])
+    seen.choose([Candidate("a", "a", 1), Candidate("b", "b", 2), Candidate("cb", None, None)])
     assert seen.threads_seen == 3
     assert seen.bound() == pytest.approx(1 / (3 * 10))
 
@@ -272,7 +279,7 @@ def test_hypothesis_chooser_stops_drawing_after_its_budget(new_loop: MakeLoop) -
 
 
 def test_choosers_never_choose_without_a_choice() -> None:
-    single = [Candidate("t", "t")]
+    single = [Candidate("t", "t", 1)]
     assert RandomChooser(1).choose(single) == 0
     assert FifoChooser().choose(single) == 0
     assert PCTChooser(1).choose(single) == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import weakref
 
 import pytest
 
@@ -198,6 +199,25 @@ def test_threads_and_io_are_not_supported(loop: ControlledLoop) -> None:
         loop.run_in_executor(None, print)
     with pytest.raises(NotImplementedError):
         loop.add_reader(0, print)
+
+
+def test_tasks_are_numbered_and_finished_ones_are_not_kept(loop: ControlledLoop) -> None:
+    refs: list[weakref.ref[asyncio.Task[None]]] = []
+
+    async def short() -> None:
+        await asyncio.sleep(0)
+
+    async def main() -> None:
+        for _ in range(300):
+            task = asyncio.create_task(short(), name="short")  # one name for all
+            refs.append(weakref.ref(task))
+            await task
+
+    loop.run_until_complete(main())
+    ids = {s.task_id for s in loop.schedule if s.task == "short"}
+    assert len(ids) == 300  # one number per task, though they share a name
+    gc.collect()
+    assert sum(ref() is None for ref in refs) >= 200
 
 
 def test_schedule_records_what_ran(loop: ControlledLoop) -> None:

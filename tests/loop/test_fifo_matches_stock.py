@@ -36,7 +36,7 @@ def run_controlled(program: Program, kind: str, chooser: Chooser | None) -> list
 
 
 @pytest.mark.parametrize("kind", sorted(TASK_FACTORIES))
-@settings(max_examples=200, deadline=None)
+@settings(deadline=None)  # examples: from the Hypothesis profile
 @given(program=programs())
 def test_fifo_runs_random_programs_in_the_stock_order(kind: str, program: Program) -> None:
     expected = run_on_stock(program, kind)

@@ -26,7 +26,7 @@ def run(kind: str, program: Program, chooser: Chooser) -> tuple[list[LogEntry], 
 
 
 @pytest.mark.parametrize("kind", sorted(TASK_FACTORIES))
-@settings(max_examples=100, deadline=None)
+@settings(deadline=None)  # examples: from the Hypothesis profile
 @given(program=programs(), seed=st.integers(0, 2**32 - 1))
 def test_replaying_a_recorded_schedule_reproduces_the_run(
     kind: str, program: Program, seed: int
