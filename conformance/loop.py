@@ -254,7 +254,10 @@ class _FifoTimerHandle(events.TimerHandle):
         return super().__lt__(other)
 
 
-class _Traceable(Protocol):
+class _HandleInternals(Protocol):
+    """Handle attributes typeshed leaves out."""
+
+    _callback: Callable[..., object]
     _source_traceback: list[Any] | None
 
 
@@ -274,7 +277,9 @@ class ControlledLoop(asyncio.BaseEventLoop):
     """An asyncio event loop whose schedule is chosen, with virtual time.
 
     ``chooser`` picks each step among the candidates (None: the stock FIFO
-    order, the fastest path).  It may be replaced between steps.
+    order, the fastest path).  It may be replaced between steps.  Like the
+    stock loop, it is not thread-safe; unlike it, it offers no way for other
+    threads to wake it (see ``run_in_executor``).
     """
 
     # BaseEventLoop internals this class reads or writes.  BaseEventLoop.__init__
@@ -291,7 +296,7 @@ class ControlledLoop(asyncio.BaseEventLoop):
     _check_callback: Callable[[Callable[..., object], str], None]
 
     def __init__(self, chooser: Chooser | None = None) -> None:
-        self._clock = 0.0
+        self._clock = 0.0  # set first: time() must work from the start
         super().__init__()
         self.chooser = chooser
         self._seq = 0  # sequence number of the next handle to become ready
@@ -421,9 +426,10 @@ class ControlledLoop(asyncio.BaseEventLoop):
         )
 
     def close(self) -> None:
-        super().close()
+        super().close()  # clears _ready (empty here) and _scheduled
         self._task_ready.clear()
         self._plain_ready.clear()
+        self._task_ids.clear()
 
     # --- Hooks: scheduling --------------------------------------------------
 
@@ -434,7 +440,7 @@ class ControlledLoop(asyncio.BaseEventLoop):
         # goes into our ready structure instead of the deque.
         handle = events.Handle(callback, args, self, context)
         if self._debug:
-            traceback = cast(_Traceable, handle)._source_traceback
+            traceback = cast(_HandleInternals, handle)._source_traceback
             if traceback:
                 del traceback[-1]
         self._enqueue(handle, callback)
@@ -443,7 +449,7 @@ class ControlledLoop(asyncio.BaseEventLoop):
     def _add_callback(self, handle: events.Handle) -> None:
         # BaseEventLoop._add_callback: used by I/O event processing only.
         if not handle._cancelled:
-            self._enqueue(handle, cast(_FifoTimerHandle, handle)._callback)
+            self._enqueue(handle, cast(_HandleInternals, handle)._callback)
 
     def call_at(
         self,
@@ -462,7 +468,7 @@ class ControlledLoop(asyncio.BaseEventLoop):
         order = self._timer_order
         self._timer_order = order + 1
         timer = _FifoTimerHandle(order, when, callback, args, self, context)
-        traceback = cast(_Traceable, timer)._source_traceback
+        traceback = cast(_HandleInternals, timer)._source_traceback
         if traceback:
             del traceback[-1]
         heapq.heappush(self._scheduled, timer)

@@ -237,3 +237,46 @@ def test_schedule_records_what_ran(loop: ControlledLoop) -> None:
     # The schedule is a copy.
     steps.clear()
     assert loop.schedule
+
+
+def test_debug_mode(loop: ControlledLoop) -> None:
+    # Debug mode adds thread checks, source tracebacks and _current_handle.
+    loop.set_debug(True)
+    seen: list[object] = []
+
+    async def main() -> None:
+        asyncio.get_running_loop().call_soon(lambda: seen.append(loop._current_handle))
+        await asyncio.sleep(1)
+
+    loop.run_until_complete(main())
+    assert seen and seen[0] is not None
+    assert loop._current_handle is None
+    loop.call_later(1, seen.append, "timer")
+    assert loop.step()
+    assert seen[-1] == "timer"
+
+
+def test_stop_before_run_forever_runs_one_iteration(loop: ControlledLoop) -> None:
+    ran: list[str] = []
+
+    def first() -> None:
+        ran.append("first")
+        loop.call_soon(ran.append, "next iteration")
+
+    loop.call_soon(first)
+    loop.call_soon(ran.append, "second")
+    loop.stop()  # as on the stock loop: run_forever runs one iteration, then returns
+    loop.run_forever()
+    assert ran == ["first", "second"]
+    assert loop.run_until_idle() == 1
+    assert ran[-1] == "next iteration"
+
+
+def test_run_until_idle_goes_on_after_the_program_calls_stop(loop: ControlledLoop) -> None:
+    ran: list[int] = []
+    loop.call_soon(loop.stop)
+    for i in range(3):
+        loop.call_soon(ran.append, i)
+    loop.call_later(5, ran.append, 99)
+    assert loop.run_until_idle() == 5
+    assert ran == [0, 1, 2, 99]
