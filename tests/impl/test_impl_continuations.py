@@ -244,6 +244,34 @@ async def test_racing_registrations_are_never_lost_nor_doubled(
     assert sorted(tag for tag, *_ in calls) == sorted(keys)
 
 
+@pytest.mark.asyncio
+async def test_each_due_continuation_runs_in_its_own_task(
+    worker: Worker, token: CancellationToken, drain: Drain
+) -> None:
+    tasks: list[asyncio.Task[Any] | None] = []
+
+    async def note_task(w: Worker, t: CompletionType, m: str | None) -> None:
+        tasks.append(asyncio.current_task())
+
+    c = Continuations()
+    for key in ("a", "b", "c"):
+        await c.add_or_run_now(key, note_task, worker)
+    await c.complete(None, worker, token)
+    await c.add_or_run_now("late", note_task, worker)
+    await drain()
+    me = asyncio.current_task()
+    assert len(tasks) == 4
+    assert len({id(t) for t in tasks}) == 4
+    assert all(t is not None and t is not me for t in tasks)
+
+
+def test_state_is_read_only() -> None:
+    c = Continuations()
+    with pytest.raises(AttributeError):
+        c.state = Done(NORMAL, None)  # type: ignore[misc]
+    assert c.state == Running()
+
+
 # --- second complete -----------------------------------------------------------------
 
 
