@@ -9,7 +9,10 @@ It differs from the stock loop in two ways.
    (``choosers.py``) picks among the *candidates*: the next step of every task
    that has one, plus the oldest plain callback.  Candidate 0 is always the
    stock loop's choice, so a chooser that always answers 0 reproduces the
-   stock schedule exactly (the tests pin this on random programs).
+   stock schedule exactly (the tests pin this on random programs, against the
+   real loop and against the stock ``_run_once`` under a virtual clock).  The
+   one deliberate difference: timers due at the same virtual instant fire in
+   the order they were scheduled (see ``_FifoTimerHandle``).
 2. *Time.*  ``time()`` is virtual, starting at 0.0.  When nothing is ready the
    stock loop sleeps in ``select()`` until the next timer is due; this loop
    jumps its clock to that timer instead, so ``sleep(3600)`` takes no real

@@ -1,10 +1,12 @@
 """Random asyncio programs, and an interpreter that runs one on any event loop.
 
-A program is a few task scripts over shared Events, Futures and Locks.  Every
-task appends what it does to one log; the log is what two runs are compared
-by.  Programs terminate under every schedule: the main task, after a few
-``sleep(0)``, sets every Event and every unfinished Future, locks are never
-nested, and nothing clears an Event, so no wait lasts forever.
+A program is a few task scripts over shared Events, Futures and Locks (and,
+with ``timers=True``, sleeps, ``call_later``, ``wait_for`` and
+``asyncio.timeout``).  Every task appends what it does to one log; the log is
+what two runs are compared by.  Programs terminate under every schedule: the
+main task, after a few ``sleep(0)``, sets every Event and every unfinished
+Future, locks are never nested, and nothing clears an Event, so no wait lasts
+forever.
 """
 
 from __future__ import annotations
@@ -29,11 +31,13 @@ class Op:
     kind: str
     arg: int = 0
     body: tuple[Op, ...] = ()
+    timeout: int = 0  # seconds; 0: none
 
     def __repr__(self) -> str:
+        timeout = f", timeout={self.timeout}" if self.timeout else ""
         if self.body:
-            return f"{self.kind}({self.arg}, {list(self.body)!r})"
-        return f"{self.kind}({self.arg})" if self.arg else self.kind
+            return f"{self.kind}({self.arg}, {list(self.body)!r}{timeout})"
+        return f"{self.kind}({self.arg}{timeout})" if self.arg or timeout else self.kind
 
 
 @dataclass(frozen=True)
@@ -54,8 +58,20 @@ def _simple_ops() -> st.SearchStrategy[Op]:
     )
 
 
-def _ops() -> st.SearchStrategy[Op]:
-    simple = _simple_ops()
+def _timer_ops() -> st.SearchStrategy[Op]:
+    seconds = st.integers(1, 3)
+    return st.one_of(
+        seconds.map(lambda k: Op("sleep", k)),
+        seconds.map(lambda k: Op("call_later", k)),
+        st.builds(
+            lambda e, k: Op("wait_event", e, timeout=k), st.integers(0, N_EVENTS - 1), seconds
+        ),
+        st.builds(lambda k, t: Op("sleep", k, timeout=t), seconds, seconds),
+    )
+
+
+def _ops(timers: bool) -> st.SearchStrategy[Op]:
+    simple = st.one_of(_simple_ops(), _timer_ops()) if timers else _simple_ops()
     lock = st.builds(
         lambda lock, body: Op("lock", lock, tuple(body)),
         st.integers(0, N_LOCKS - 1),
@@ -68,8 +84,10 @@ def _ops() -> st.SearchStrategy[Op]:
     return st.one_of(simple, simple, lock, spawn, cancel)
 
 
-def programs(max_tasks: int = 4, max_ops: int = 6) -> st.SearchStrategy[Program]:
-    script = st.lists(_ops(), max_size=max_ops).map(tuple)
+def programs(
+    max_tasks: int = 4, max_ops: int = 6, timers: bool = False
+) -> st.SearchStrategy[Program]:
+    script = st.lists(_ops(timers), max_size=max_ops).map(tuple)
     return st.builds(
         Program,
         st.lists(script, min_size=1, max_size=max_tasks).map(tuple),
@@ -95,6 +113,9 @@ def make_main(program: Program, log: list[LogEntry]) -> Callable[[], Coroutine[A
         children: list[asyncio.Task[None]] = []
         scheduled = itertools.count()
 
+        def fire_timer(who: str, here: tuple[int, ...]) -> None:
+            log.append(("timer", who, here, loop.time()))
+
         async def run(who: str, ops: tuple[Op, ...], path: tuple[int, ...] = ()) -> None:
             for k, op in enumerate(ops):
                 here = (*path, k)
@@ -108,8 +129,28 @@ def make_main(program: Program, log: list[LogEntry]) -> Callable[[], Coroutine[A
                     events[op.arg].set()
                     log.append(("set_event", who, op.arg))
                 elif op.kind == "wait_event":
-                    await events[op.arg].wait()
-                    log.append(("woke", who, here))
+                    if not op.timeout:
+                        await events[op.arg].wait()
+                        log.append(("woke", who, here))
+                        continue
+                    try:
+                        await asyncio.wait_for(events[op.arg].wait(), op.timeout)
+                        log.append(("woke", who, here, loop.time()))
+                    except TimeoutError:
+                        log.append(("timed_out", who, here, loop.time()))
+                elif op.kind == "sleep":
+                    if not op.timeout:
+                        await asyncio.sleep(op.arg)
+                        log.append(("slept", who, here, loop.time()))
+                        continue
+                    try:
+                        async with asyncio.timeout(op.timeout):
+                            await asyncio.sleep(op.arg)
+                        log.append(("slept", who, here, loop.time()))
+                    except TimeoutError:
+                        log.append(("timed_out", who, here, loop.time()))
+                elif op.kind == "call_later":
+                    loop.call_later(op.arg, fire_timer, who, here)
                 elif op.kind == "set_future":
                     if not futures[op.arg].done():
                         futures[op.arg].set_result(who)
@@ -179,7 +220,7 @@ def check_log(log: list[LogEntry]) -> None:
     # A task's own steps run in program order.
     positions: dict[str, tuple[int, ...]] = {}
     for entry in log:
-        if entry[0] in ("op", "woke", "got"):
+        if entry[0] in ("op", "woke", "got", "slept", "timed_out"):
             who, here = entry[1], entry[2]
             assert here > positions.get(who, ()), (who, here)
             positions[who] = here

@@ -67,14 +67,14 @@ def run_checked(kind: str, program: Program, chooser: Chooser) -> tuple[list[Log
 
 @pytest.mark.parametrize("kind", sorted(TASK_FACTORIES))
 @settings(deadline=None)  # examples: from the Hypothesis profile
-@given(program=programs(), seed=st.integers(0, 2**32 - 1))
+@given(program=programs(timers=True), seed=st.integers(0, 2**32 - 1))
 def test_random_chooser_keeps_asyncio_semantics(kind: str, program: Program, seed: int) -> None:
     run_checked(kind, program, RandomChooser(seed))
 
 
 @pytest.mark.parametrize("kind", sorted(TASK_FACTORIES))
 @settings(deadline=None)  # examples: from the Hypothesis profile
-@given(program=programs(), seed=st.integers(0, 2**32 - 1), depth=st.integers(1, 4))
+@given(program=programs(timers=True), seed=st.integers(0, 2**32 - 1), depth=st.integers(1, 4))
 def test_pct_chooser_keeps_asyncio_semantics(
     kind: str, program: Program, seed: int, depth: int
 ) -> None:
@@ -83,7 +83,7 @@ def test_pct_chooser_keeps_asyncio_semantics(
 
 @pytest.mark.parametrize("kind", sorted(TASK_FACTORIES))
 @settings(deadline=None)  # examples: from the Hypothesis profile
-@given(program=programs(), data=st.data())
+@given(program=programs(timers=True), data=st.data())
 def test_hypothesis_chooser_keeps_asyncio_semantics(
     kind: str, program: Program, data: st.DataObject
 ) -> None:

@@ -1,8 +1,10 @@
 """In FIFO mode the controlled loop runs programs exactly as the stock loop does.
 
 This pins candidate 0 to "what the stock loop would run next": if it were
-anything else, some random program would log in a different order.  Programs
-use no timers, whose order on the stock loop depends on the real clock.
+anything else, some random program would log in a different order.  Against
+the real stock loop, programs use no timers (their order there depends on the
+real clock); against the stock ``_run_once`` with a virtual clock
+(``stock_virtual.py``) they do, which pins when due timers join the queue.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from workerjob.conformance.choosers import Chooser, FifoChooser, ReplayChooser
 
 from .conftest import TASK_FACTORIES, make_loop
 from .programs import LogEntry, Program, programs, run_program
+from .stock_virtual import VirtualTimeStockLoop
 
 
 def run_on_stock(program: Program, kind: str) -> list[LogEntry]:
@@ -44,6 +47,25 @@ def test_fifo_runs_random_programs_in_the_stock_order(kind: str, program: Progra
     # falls back to FIFO) must all be the stock schedule.
     for chooser in (None, FifoChooser(), ReplayChooser([])):
         assert run_controlled(program, kind, chooser) == expected, chooser
+
+
+@pytest.mark.parametrize("kind", sorted(TASK_FACTORIES))
+@settings(deadline=None)  # examples: from the Hypothesis profile
+@given(program=programs(timers=True))
+def test_fifo_runs_timed_programs_like_the_stock_run_once(kind: str, program: Program) -> None:
+    reference = VirtualTimeStockLoop()
+    try:
+        reference.set_task_factory(TASK_FACTORIES[kind])
+        expected = run_program(reference, program)
+        expected_time = reference.time()
+    finally:
+        reference.close()
+    loop = make_loop(kind)
+    try:
+        assert run_program(loop, program) == expected
+        assert loop.time() == expected_time
+    finally:
+        loop.close()
 
 
 @pytest.mark.parametrize("kind", sorted(TASK_FACTORIES))

@@ -25,17 +25,24 @@ def run(kind: str, program: Program, chooser: Chooser) -> tuple[list[LogEntry], 
         loop.shutdown()
 
 
+def comparable(step: Step) -> tuple[object, ...]:
+    label = step.label if step.task is None else None
+    return (step.index, step.candidates, step.time, step.task_id, label)
+
+
 @pytest.mark.parametrize("kind", sorted(TASK_FACTORIES))
 @settings(deadline=None)  # examples: from the Hypothesis profile
-@given(program=programs(), seed=st.integers(0, 2**32 - 1))
+@given(program=programs(timers=True), seed=st.integers(0, 2**32 - 1))
 def test_replaying_a_recorded_schedule_reproduces_the_run(
     kind: str, program: Program, seed: int
 ) -> None:
     log, schedule = run(kind, program, RandomChooser(seed))
     replayed_log, replayed_schedule = run(kind, program, ReplayChooser([s.index for s in schedule]))
     assert replayed_log == log
-    # Same choices, same candidates, same labels (tasks are named), same times.
-    assert replayed_schedule == schedule
+    # Same choices, candidates, tasks, callbacks and times.  Tasks are compared
+    # by number: asyncio's default names ("Task-12", for wait_for's inner task
+    # on 3.11) come from a process-wide counter, so they differ between runs.
+    assert [comparable(s) for s in replayed_schedule] == [comparable(s) for s in schedule]
 
 
 def test_replay_detects_divergence(new_loop: MakeLoop) -> None:
