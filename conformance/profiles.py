@@ -1,0 +1,37 @@
+"""Hypothesis profiles for the conformance campaign, chosen by $HYPOTHESIS_PROFILE.
+
+- `dev` (default): quick, for the edit-test loop.
+- `ci`: what CI runs: more examples, no database writes, derandomized so CI is stable.
+- `thorough`: many examples and longer runs, for a release or a new implementation.
+"""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+_COMMON = {
+    "deadline": None,  # steps of a controlled loop have no meaningful wall time
+    "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large],
+}
+
+settings.register_profile("dev", max_examples=100, stateful_step_count=30, **_COMMON)
+settings.register_profile(
+    "ci", max_examples=300, stateful_step_count=30, derandomize=True, database=None,
+    print_blob=True, **_COMMON,
+)
+settings.register_profile("thorough", max_examples=5000, stateful_step_count=60, **_COMMON)
+
+PROFILES = ("dev", "ci", "thorough")
+
+
+def load_profile() -> str:
+    """Load the profile named by $HYPOTHESIS_PROFILE (default `dev`) and return its name."""
+    name = os.environ.get("HYPOTHESIS_PROFILE", "dev")
+    if name not in PROFILES:
+        raise SystemExit(
+            f"HYPOTHESIS_PROFILE={name!r} is not a workerjob profile; use one of {PROFILES}"
+        )
+    settings.load_profile(name)
+    return name
