@@ -271,6 +271,9 @@ class PCTChooser:
             f"1/(n*k^(d-1)) = {self.bound():.3g} per run"
         )
 
+    def __str__(self) -> str:
+        return self.describe()
+
     def __repr__(self) -> str:
         return (
             f"PCTChooser(seed={self.seed}, depth={self.depth}, "

@@ -148,6 +148,7 @@ def test_pct_bound_and_description() -> None:
     text = chooser.describe()
     assert "1/(n*k^(d-1))" in text
     assert "2.5e-05" in text
+    assert str(chooser) == text
     # Without expected_tasks, n is the number of threads seen so far.
     seen = PCTChooser(0, depth=2, expected_steps=10)
     assert seen.bound() == 1 / 10
