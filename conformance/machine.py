@@ -51,6 +51,10 @@ KEYS = ("a", "b", "c")
 ADDERS = ("adder-1", "adder-2")
 COMPLETERS = ("completer-1", "completer-2")
 JOB_WORKER = "job-worker"
+# At most this many operations started and not yet returned. The oracle's work grows
+# with the operations in flight (each may or may not have taken effect); a broken
+# implementation that awaits inside its operations would otherwise pile up dozens.
+MAX_IN_FLIGHT = 4
 
 
 class Abort(BaseException):
@@ -129,6 +133,7 @@ class SubjectMachine(RuleBasedStateMachine):
         self.draws_left = self.max_draws
         self.raised: set[str] = set()  # messages of continuations that raised
         self.reported: set[str] = set()  # ... and those that reached the handler
+        self.in_flight: set[asyncio.Task[None]] = set()  # operation tasks not finished
         self.setup()
 
     # --- what the levels provide ----------------------------------------------------
@@ -173,7 +178,12 @@ class SubjectMachine(RuleBasedStateMachine):
                 return
             self.rec.returned(op_id, result)
 
-        self.loop.create_task(run_op(), name=f"#{op_id} {op}")
+        task = self.loop.create_task(run_op(), name=f"#{op_id} {op}")
+        self.in_flight.add(task)
+        task.add_done_callback(self.in_flight.discard)
+
+    def room(self) -> bool:
+        return len(self.in_flight) < MAX_IN_FLIGHT
 
     def continuation(self, cont: int, behaviour: str) -> Any:
         rec = self
@@ -203,6 +213,7 @@ class SubjectMachine(RuleBasedStateMachine):
 
     # --- rules ------------------------------------------------------------------------
 
+    @precondition(lambda self: self.room())
     @rule(key=st.sampled_from(KEYS), adder=st.sampled_from(ADDERS),
           behaviour=st.sampled_from(BEHAVIOURS))
     def add_or_run_now(self, key: str, adder: str, behaviour: str) -> None:
@@ -212,6 +223,7 @@ class SubjectMachine(RuleBasedStateMachine):
         self.start_op(op_id, AddOrRunNow(key, op_id, adder),
                       lambda: conts.add_or_run_now(key, callback, worker))
 
+    @precondition(lambda self: self.room())
     @rule(error=errors, completer=st.sampled_from(COMPLETERS))
     def complete(self, error: int, completer: str) -> None:
         exc, conts, worker = ERRORS[error](), self.continuations, self.workers[completer]
@@ -219,6 +231,7 @@ class SubjectMachine(RuleBasedStateMachine):
         self.start_op(op_id, Complete(task_error(exc), completer),
                       lambda: conts.complete(exc, worker, self.token))
 
+    @precondition(lambda self: self.room())
     @rule()
     def read_state(self) -> None:
         conts = self.continuations
@@ -263,8 +276,9 @@ class SubjectMachine(RuleBasedStateMachine):
             self.loop.shutdown()
 
     def quiesce(self) -> None:
-        """Run to quiescence (FIFO from here), then check the end of the run."""
-        self.open_gate()
+        """Run to quiescence (FIFO from here) and check the end of the run. The gate
+        stays shut until then: a continuation that blocks has started all the same,
+        and an operation that waits for one (it must not) never returns."""
         self.loop.run_until_idle()
         if self.raised - self.reported:
             gc.collect()  # a continuation task that is only garbage reports on collection
@@ -275,6 +289,8 @@ class SubjectMachine(RuleBasedStateMachine):
             report = f"continuations {lost} raised, but the loop's exception handler never heard"
         if report is not None:
             raise AssertionError(self.failure(report))
+        self.open_gate()  # let the blocked continuations finish before shutdown
+        self.loop.run_until_idle()
 
     def failure(self, report: str) -> str:
         tail = "\n".join(f"  {i:3d}  {o}" for i, o in enumerate(self.rec.history))
@@ -298,6 +314,7 @@ class ContinuationsMachine(SubjectMachine):
     def continuations(self) -> Any:
         return self.conts
 
+    @precondition(lambda self: self.room())
     @rule()
     def cancel(self) -> None:
         token = self.token
@@ -319,7 +336,7 @@ class JobMachine(SubjectMachine):
     def continuations(self) -> Any:
         return self.job.worker_job_continuations
 
-    @precondition(lambda self: self.launches < 2)
+    @precondition(lambda self: self.room() and self.launches < 2)
     @rule()
     def launch(self) -> None:
         self.launches += 1
@@ -332,20 +349,21 @@ class JobMachine(SubjectMachine):
         """run() returns (or raises) at its next step."""
         self.task.outcome.set_result(ERRORS[error]())
 
-    @precondition(lambda self: self.launches > 0 and self.hard_cancels < 1)
+    @precondition(lambda self: self.room() and self.launches > 0 and self.hard_cancels < 1)
     @rule(msg=st.sampled_from([None, "stop"]))
     def hard_cancel(self, msg: str | None) -> None:
         self.hard_cancels += 1
         job = self.job
         self.start_op(self.rec.new_id(), HardCancel(msg), lambda: job.task_handle.cancel(msg))
 
-    @precondition(lambda self: self.waits < 2)
+    @precondition(lambda self: self.room() and self.waits < 2)
     @rule()
     def wait(self) -> None:
         self.waits += 1
         job = self.job
         self.start_op(self.rec.new_id(), Wait(), lambda: job.wait())
 
+    @precondition(lambda self: self.room())
     @rule()
     def cancel(self) -> None:
         job = self.job

@@ -11,17 +11,17 @@ import os
 
 from hypothesis import HealthCheck, settings
 
-_COMMON = {
-    "deadline": None,  # steps of a controlled loop have no meaningful wall time
-    "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large],
-}
+_COMMON = settings(
+    deadline=None,  # steps of a controlled loop have no meaningful wall time
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
-settings.register_profile("dev", max_examples=100, stateful_step_count=30, **_COMMON)
+settings.register_profile("dev", max_examples=100, stateful_step_count=30, parent=_COMMON)
 settings.register_profile(
     "ci", max_examples=300, stateful_step_count=30, derandomize=True, database=None,
-    print_blob=True, **_COMMON,
+    print_blob=True, parent=_COMMON,
 )
-settings.register_profile("thorough", max_examples=5000, stateful_step_count=60, **_COMMON)
+settings.register_profile("thorough", max_examples=5000, stateful_step_count=60, parent=_COMMON)
 
 PROFILES = ("dev", "ci", "thorough")
 

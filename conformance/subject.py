@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import sys
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -46,6 +47,9 @@ class Subject:
 def load_subject(name: str | None = None) -> Subject:
     """The module `name` (default: $WORKERJOB_IMPL, else the bundled implementation)."""
     name = name or os.environ.get(ENV_VAR) or DEFAULT_IMPL
+    # As `python -m` does: a module in the current directory can be named.
+    if os.getcwd() not in sys.path and "" not in sys.path:
+        sys.path.insert(0, os.getcwd())
     try:
         module = importlib.import_module(name)
     except Exception as exc:  # any import failure is the subject's, reported plainly

@@ -1,0 +1,117 @@
+"""A conformance campaign: the state machines of both levels run against one subject
+for a budget of examples, with what it did and what it found.
+
+Used by `workerjob verify`, by the mutant tests and by the mutant benchmark; it prints
+nothing itself (Hypothesis' own report of a failure is captured into the result).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from hypothesis import Phase, seed, settings
+from hypothesis.reporting import with_reporter
+from hypothesis.stateful import run_state_machine_as_test
+
+from workerjob.model import ATOMIC, Spec
+
+from .loop import ControlledLoop
+from .machine import LEVELS, Stats, machine_for
+from .subject import Subject
+
+
+@dataclass
+class LevelResult:
+    level: str
+    examples: int = 0
+    steps: int = 0
+    schedules: int = 0
+    report: str | None = None  # the failure report, None when it conforms
+
+    @property
+    def violations(self) -> int:
+        return 0 if self.report is None else 1
+
+
+@dataclass
+class CampaignResult:
+    subject: str
+    seed: int
+    levels: list[LevelResult] = field(default_factory=list)
+
+    @property
+    def conforms(self) -> bool:
+        return all(r.report is None for r in self.levels)
+
+
+class _ProgressStats(Stats):
+    def __init__(self, tick: Callable[[], None]) -> None:
+        super().__init__()
+        self._tick = tick
+
+    def add(self, loop: ControlledLoop) -> None:
+        super().add(loop)
+        self._tick()
+
+
+@contextlib.contextmanager
+def _captured() -> Iterator[list[str]]:
+    lines: list[str] = []
+    with with_reporter(lambda value: lines.append(str(value))), contextlib.redirect_stdout(
+        io.StringIO()
+    ):
+        yield lines
+
+
+def run_level(
+    subject: Subject,
+    level: str,
+    *,
+    examples: int,
+    seed_value: int,
+    spec: Spec = ATOMIC,
+    shrink: bool = True,
+    tick: Callable[[], None] = lambda: None,
+) -> LevelResult:
+    stats = _ProgressStats(tick)
+    machine = machine_for(subject, level, spec=spec, stats=stats)
+    phases = list(Phase) if shrink else [Phase.explicit, Phase.reuse, Phase.generate]
+    budget = settings(settings(), max_examples=examples, phases=phases, database=None,
+                      derandomize=False, print_blob=False)
+    result = LevelResult(level)
+    with _captured() as printed:
+        try:
+            run_state_machine_as_test(seed(seed_value)(machine), settings=budget)
+        except AssertionError as failure:
+            steps = "\n".join(line for line in printed if line.strip())
+            result.report = f"{failure}\n\nshrunk to these rules:\n{steps}"
+        except Exception as crash:  # the subject crashed the harness: also a failure
+            steps = "\n".join(line for line in printed if line.strip())
+            result.report = f"{type(crash).__name__}: {crash}\n\nrules:\n{steps}"
+    result.examples, result.steps, result.schedules = (
+        stats.examples, stats.steps, len(stats.schedules))
+    return result
+
+
+def run_campaign(
+    subject: Subject,
+    *,
+    examples: int,
+    seed_value: int,
+    spec: Spec = ATOMIC,
+    levels: tuple[str, ...] = tuple(LEVELS),
+    shrink: bool = True,
+    tick: Callable[[], None] = lambda: None,
+) -> CampaignResult:
+    """Each level in turn; stops at the first level with a violation."""
+    out = CampaignResult(subject.name, seed_value)
+    for level in levels:
+        result = run_level(subject, level, examples=examples, seed_value=seed_value,
+                           spec=spec, shrink=shrink, tick=tick)
+        out.levels.append(result)
+        if result.report is not None:
+            break
+    return out

@@ -1,0 +1,118 @@
+"""`workerjob verify`: the project's main job. Runs the conformance campaign against an
+implementation and says whether it conforms.
+
+Exit 0 when it conforms, 1 on a violation (with the report), 2 on bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from workerjob.model import SPECS
+
+from .campaign import CampaignResult, run_campaign
+from .machine import LEVELS
+from .profiles import load_profile
+from .subject import DEFAULT_IMPL, ENV_VAR, SubjectError, load_subject
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--impl", metavar="MODULE", default=None,
+                        help=f"module exporting SPEC's names (default: ${ENV_VAR}, "
+                        f"else {DEFAULT_IMPL})")
+    parser.add_argument("--examples", type=_positive, default=200, metavar="N",
+                        help="examples per level (default: 200)")
+    parser.add_argument("--seed", type=_seed, default=None, metavar="N",
+                        help="seed of the campaign (default: random, printed)")
+    parser.add_argument("--level", choices=[*LEVELS, "all"], default="all",
+                        help="check Continuations alone, the WorkerJob, or both")
+    parser.add_argument("--spec", choices=sorted(SPECS), default="atomic",
+                        help="the spec to check against (default: atomic)")
+    parser.add_argument("--json", action="store_true", help="print a JSON summary")
+
+
+def run(args: argparse.Namespace) -> int:
+    load_profile()
+    err = Console(stderr=True)
+    try:
+        subject = load_subject(args.impl)
+    except SubjectError as exc:
+        err.print(f"workerjob verify: {exc}", markup=False, highlight=False)
+        return 2
+    seed_value = args.seed if args.seed is not None else random.randrange(2**32)
+    levels = tuple(LEVELS) if args.level == "all" else (args.level,)
+    progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(),
+                        MofNCompleteColumn(), TimeElapsedColumn(), console=err,
+                        disable=args.json or not err.is_terminal, transient=True)
+    with progress:
+        bar = progress.add_task(f"verify {subject.name}", total=args.examples * len(levels))
+        result = run_campaign(subject, examples=args.examples, seed_value=seed_value,
+                              spec=SPECS[args.spec], levels=levels,
+                              tick=lambda: progress.advance(bar))
+    if args.json:
+        print(json.dumps(as_json(result, args.spec), indent=2))
+    else:
+        show(result, args, Console())
+    return 0 if result.conforms else 1
+
+
+def as_json(result: CampaignResult, spec: str) -> dict[str, object]:
+    return {
+        "subject": result.subject,
+        "spec": spec,
+        "seed": result.seed,
+        "conforms": result.conforms,
+        "levels": [
+            {"level": r.level, "examples": r.examples, "steps": r.steps,
+             "distinct_schedules": r.schedules, "violations": r.violations,
+             "report": r.report}
+            for r in result.levels
+        ],
+    }
+
+
+def show(result: CampaignResult, args: argparse.Namespace, console: Console) -> None:
+    for r in result.levels:
+        if r.report is not None:
+            console.rule(f"[red]violation at the {r.level} level")
+            console.print(r.report, markup=False, highlight=False)
+    table = Table(title=f"workerjob verify {result.subject} ({args.spec} spec)")
+    for column in ("level", "examples", "steps", "distinct schedules", "violations"):
+        table.add_column(column, justify="left" if column == "level" else "right")
+    for r in result.levels:
+        table.add_row(r.level, str(r.examples), str(r.steps), str(r.schedules),
+                      f"[red]{r.violations}" if r.violations else "0")
+    console.print(table)
+    verdict = "[green]conforms" if result.conforms else "[red]does not conform"
+    console.print(f"{result.subject} {verdict}[/]  (seed {result.seed}; replay with "
+                  f"--seed {result.seed} --examples {args.examples})")
+
+
+if __name__ == "__main__":
+    from .cli import main
+
+    sys.exit(main(["verify", *sys.argv[1:]]))
