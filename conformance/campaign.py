@@ -79,8 +79,11 @@ def run_level(
     stats = _ProgressStats(tick)
     machine = machine_for(subject, level, spec=spec, stats=stats)
     phases = list(Phase) if shrink else [Phase.explicit, Phase.reuse, Phase.generate]
-    budget = settings(settings(), max_examples=examples, phases=phases, database=None,
-                      derandomize=False, print_blob=False)
+    # The profile's database is kept (a failure replays from it too), except when not
+    # shrinking: a quick kill check should not fill it with unshrunk examples.
+    budget = settings(settings(), max_examples=examples, phases=phases,
+                      derandomize=False, print_blob=False,
+                      **({} if shrink else {"database": None}))
     result = LevelResult(level)
     with _captured() as printed:
         try:
