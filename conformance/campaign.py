@@ -82,8 +82,9 @@ def run_level(
     # The profile's database is kept (a failure replays from it too), except when not
     # shrinking: a quick kill check should not fill it with unshrunk examples.
     budget = settings(settings(), max_examples=examples, phases=phases,
-                      derandomize=False, print_blob=False,
-                      **({} if shrink else {"database": None}))
+                      derandomize=False, print_blob=False)
+    if not shrink:
+        budget = settings(budget, database=None)
     result = LevelResult(level)
     with _captured() as printed:
         try:
