@@ -156,31 +156,46 @@ class SubjectMachine(RuleBasedStateMachine):
         op: Op,
         call: Callable[[], Any],
         translate: Callable[[Any], Result] = lambda _: Ok(),
+        *,
+        then_read_state: bool = False,
     ) -> None:
         """Start `op` in its own task: invocation recorded when the task begins, the
-        return (or the exception) when it ends. Nothing here awaits but the call."""
+        return (or the exception) when it ends. Nothing here awaits but the call.
+
+        `then_read_state`: the same task reads the state right after the return, with
+        no step in between. A cancel followed at once by a state read that still sees
+        Running pins complete's effect after the cancel: the one way a token read too
+        early (before complete's effect) becomes observable."""
 
         async def run_op() -> None:
-            self.rec.invoke(op_id, op)
-            try:
-                value = call()
-                if inspect.isawaitable(value):
-                    value = await value
-            except BaseException as exc:  # the op's own outcome, CancelledError included
-                if self.rec.closed:
-                    raise
-                self.rec.returned(op_id, raised(exc))
-                return
-            try:
-                result = translate(value)
-            except Untranslatable as exc:
-                self.rec.untranslatable(f"#{op_id} {op} returned {exc}")
-                return
-            self.rec.returned(op_id, result)
+            await self.perform(op_id, op, call, translate)
+            if then_read_state:
+                conts = self.continuations
+                await self.perform(self.rec.new_id(), ReadState(), lambda: conts.state,
+                                   lambda value: Ok(phase(value)))
 
         task = self.loop.create_task(run_op(), name=f"#{op_id} {op}")
         self.in_flight.add(task)
         task.add_done_callback(self.in_flight.discard)
+
+    async def perform(self, op_id: int, op: Op, call: Callable[[], Any],
+                      translate: Callable[[Any], Result]) -> None:
+        self.rec.invoke(op_id, op)
+        try:
+            value = call()
+            if inspect.isawaitable(value):
+                value = await value
+        except BaseException as exc:  # the op's own outcome, CancelledError included
+            if self.rec.closed:
+                raise
+            self.rec.returned(op_id, raised(exc))
+            return
+        try:
+            result = translate(value)
+        except Untranslatable as exc:
+            self.rec.untranslatable(f"#{op_id} {op} returned {exc}")
+            return
+        self.rec.returned(op_id, result)
 
     def room(self) -> bool:
         return len(self.in_flight) < MAX_IN_FLIGHT
@@ -318,7 +333,7 @@ class ContinuationsMachine(SubjectMachine):
     @rule()
     def cancel(self) -> None:
         token = self.token
-        self.start_op(self.rec.new_id(), Cancel(), lambda: token.cancel())
+        self.start_op(self.rec.new_id(), Cancel(), lambda: token.cancel(), then_read_state=True)
 
 
 class JobMachine(SubjectMachine):
@@ -367,7 +382,7 @@ class JobMachine(SubjectMachine):
     @rule()
     def cancel(self) -> None:
         job = self.job
-        self.start_op(self.rec.new_id(), Cancel(), lambda: job.cancel())
+        self.start_op(self.rec.new_id(), Cancel(), lambda: job.cancel(), then_read_state=True)
 
 
 LEVELS: dict[str, type[SubjectMachine]] = {"continuations": ContinuationsMachine,
