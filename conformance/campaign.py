@@ -57,6 +57,17 @@ class _ProgressStats(Stats):
         self._tick()
 
 
+def _describe(failure: BaseException) -> str:
+    """An assertion's message is the harness's report; anything else (the subject
+    crashed the harness) is named with its type. Hypothesis groups distinct failures."""
+    if isinstance(failure, BaseExceptionGroup):
+        parts = [_describe(e) for e in failure.exceptions]
+        return "\n\n".join(f"failure {i} of {len(parts)}:\n{p}" for i, p in enumerate(parts, 1))
+    if isinstance(failure, AssertionError):
+        return str(failure)
+    return f"{type(failure).__name__}: {failure}"
+
+
 @contextlib.contextmanager
 def _captured() -> Iterator[list[str]]:
     lines: list[str] = []
@@ -89,12 +100,9 @@ def run_level(
     with _captured() as printed:
         try:
             run_state_machine_as_test(seed(seed_value)(machine), settings=budget)
-        except AssertionError as failure:
+        except Exception as failure:  # every failure is the subject's
             steps = "\n".join(line for line in printed if line.strip())
-            result.report = f"{failure}\n\nshrunk to these rules:\n{steps}"
-        except Exception as crash:  # the subject crashed the harness: also a failure
-            steps = "\n".join(line for line in printed if line.strip())
-            result.report = f"{type(crash).__name__}: {crash}\n\nrules:\n{steps}"
+            result.report = f"{_describe(failure)}\n\nshrunk to these rules:\n{steps}"
     result.examples, result.steps, result.schedules = (
         stats.examples, stats.steps, len(stats.schedules))
     return result

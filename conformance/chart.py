@@ -19,6 +19,7 @@ it ran, in order.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from .loop import Step
@@ -49,7 +50,7 @@ def _lanes(steps: Sequence[Step]) -> dict[_Lane, str]:
         if lane is None:
             has_callbacks = True
         elif lane not in names:
-            names[lane] = step.task or ""
+            names[lane] = _stable_name(step.task or "", lane)
     # Two tasks with one name: tell them apart by number.
     counts: dict[str, int] = {}
     for name in names.values():
@@ -61,6 +62,14 @@ def _lanes(steps: Sequence[Step]) -> dict[_Lane, str]:
     if has_callbacks:
         titles[None] = CALLBACKS
     return titles
+
+
+def _stable_name(name: str, lane: _Lane) -> str:
+    """asyncio's default names ("Task-13") count tasks across the whole process, so
+    two runs of one schedule would differ; the loop's own task number does not."""
+    if re.fullmatch(r"Task-\d+", name) and isinstance(lane, int):
+        return f"task {lane}"
+    return name
 
 
 def _shorten(text: str) -> str:

@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         subject = load_subject(args.impl)
     except SubjectError as exc:
-        err.print(f"workerjob verify: {exc}", markup=False, highlight=False)
+        err.print(f"workerjob verify: {exc}", markup=False, highlight=False, soft_wrap=True)
         return 2
     seed_value = args.seed if args.seed is not None else random.randrange(2**32)
     levels = tuple(LEVELS) if args.level == "all" else (args.level,)
@@ -99,7 +99,7 @@ def show(result: CampaignResult, args: argparse.Namespace, console: Console) -> 
     for r in result.levels:
         if r.report is not None:
             console.rule(f"[red]violation at the {r.level} level")
-            console.print(r.report, markup=False, highlight=False)
+            console.print(r.report, markup=False, highlight=False, soft_wrap=True)
     table = Table(title=f"workerjob verify {result.subject} ({args.spec} spec)")
     for column in ("level", "examples", "steps", "distinct schedules", "violations"):
         table.add_column(column, justify="left" if column == "level" else "right")
@@ -109,7 +109,7 @@ def show(result: CampaignResult, args: argparse.Namespace, console: Console) -> 
     console.print(table)
     verdict = "[green]conforms" if result.conforms else "[red]does not conform"
     console.print(f"{result.subject} {verdict}[/]  (seed {result.seed}; replay with "
-                  f"--seed {result.seed} --examples {args.examples})")
+                  f"--seed {result.seed} --examples {args.examples})", soft_wrap=True)
 
 
 if __name__ == "__main__":

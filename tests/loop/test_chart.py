@@ -75,3 +75,10 @@ def test_chart_of_a_real_run(new_loop: MakeLoop) -> None:
     assert lines[0].split() == ["step", "time", "choice", "main", "a", "b", "(callbacks)"]
     assert "1/2" in lines[3]  # the third step departed from FIFO
     assert len(lines) == 1 + len(loop.schedule)
+
+
+def test_default_task_names_give_way_to_the_loops_own_numbers() -> None:
+    # Regression: "Task-13" in one run was "Task-5" in its replay, so two reports of
+    # one failure differed (tests/conformance/test_verify_cli.py replays by seed).
+    steps = [Step(0, 1, "Task-13", 0.0, "Task-13", 4), Step(0, 1, "job", 0.0, "job", 1)]
+    assert sequence_chart(steps).splitlines()[0] == "step  time  choice  task 4  job"

@@ -1,0 +1,64 @@
+"""`workerjob verify`: exit codes, the JSON summary, the report, and replay by seed."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from workerjob.conformance.campaign import run_level
+from workerjob.conformance.cli import main
+from workerjob.conformance.subject import load_subject
+
+
+def test_bundled_implementation_conforms(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["verify", "--examples", "20", "--seed", "3", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["conforms"] is True
+    assert summary["seed"] == 3
+    assert [lv["level"] for lv in summary["levels"]] == ["continuations", "job"]
+    assert all(lv["examples"] >= 20 and lv["steps"] > 0 for lv in summary["levels"])
+
+
+def test_a_mutant_is_reported_with_exit_1(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["verify", "--impl", "tests.mutants.overwrite_done", "--examples", "50",
+                 "--seed", "1"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "does not conform" in out
+    assert "raises InvalidStateError" in out  # what the model allowed instead
+    assert "schedule (one column per task)" in out
+    assert "--seed 1" in out  # how to replay it
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["verify", "--impl", "no.such.module"], "cannot import implementation 'no.such.module'"),
+        (["verify", "--impl", "json"], "does not export CompletionType"),
+    ],
+)
+def test_bad_subject_is_exit_2_with_one_line(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("argv", [["verify", "--examples", "0"], ["verify", "--seed", "x"],
+                                  ["verify", "--level", "nope"]])
+def test_bad_usage_is_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    assert "verify: error: argument" in capsys.readouterr().err
+
+
+def test_a_failure_replays_from_its_seed() -> None:
+    subject = load_subject("tests.mutants.check_then_await")
+    first = run_level(subject, "continuations", examples=100, seed_value=5)
+    again = run_level(subject, "continuations", examples=100, seed_value=5)
+    assert first.report is not None
+    assert first.report == again.report
