@@ -16,6 +16,8 @@ from typing import Protocol, cast
 # name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "verify": ("workerjob.conformance.verify", "check an implementation against the model"),
+    "explore": ("workerjob.conformance.explore_cmd",
+                "exhaustively explore the protocol model of the original"),
 }
 
 
