@@ -86,8 +86,10 @@ def run_level(
     spec: Spec = ATOMIC,
     shrink: bool = True,
     tick: Callable[[], None] = lambda: None,
+    stats: Stats | None = None,
 ) -> LevelResult:
-    stats = _ProgressStats(tick)
+    """One level for `examples` examples; `stats` (if given) accumulates across calls."""
+    stats = stats if stats is not None else _ProgressStats(tick)
     machine = machine_for(subject, level, spec=spec, stats=stats)
     phases = list(Phase) if shrink else [Phase.explicit, Phase.reuse, Phase.generate]
     # The profile's database is kept (a failure replays from it too), except when not
@@ -116,14 +118,27 @@ def run_campaign(
     spec: Spec = ATOMIC,
     levels: tuple[str, ...] = tuple(LEVELS),
     shrink: bool = True,
+    chunk: int = 50,
     tick: Callable[[], None] = lambda: None,
 ) -> CampaignResult:
-    """Each level in turn; stops at the first level with a violation."""
+    """`examples` per level, the levels taking turns in rounds of `chunk` examples
+    (round i seeded `seed_value + i`), so a bug that only one level can see is met
+    early whichever it is; stops at the first violation."""
+    stats = {level: _ProgressStats(tick) for level in levels}
+    reports: dict[str, str | None] = dict.fromkeys(levels)
+    done = 0
+    while done < examples and not any(reports.values()):
+        budget = min(chunk, examples - done)
+        for level in levels:
+            found = run_level(subject, level, examples=budget, seed_value=seed_value + done,
+                              spec=spec, shrink=shrink, stats=stats[level])
+            if found.report is not None:
+                reports[level] = found.report
+                break
+        done += budget
     out = CampaignResult(subject.name, seed_value)
     for level in levels:
-        result = run_level(subject, level, examples=examples, seed_value=seed_value,
-                           spec=spec, shrink=shrink, tick=tick)
-        out.levels.append(result)
-        if result.report is not None:
-            break
+        s = stats[level]
+        out.levels.append(LevelResult(level, s.examples, s.steps, len(s.schedules),
+                                      reports[level]))
     return out

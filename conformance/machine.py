@@ -295,6 +295,10 @@ class SubjectMachine(RuleBasedStateMachine):
         stays shut until then: a continuation that blocks has started all the same,
         and an operation that waits for one (it must not) never returns."""
         self.loop.run_until_idle()
+        # A last state read, once everything has settled: the outcome is observed even
+        # when no continuation and no rule looked at it (a job that never completes).
+        self.read_state()
+        self.loop.run_until_idle()
         if self.raised - self.reported:
             gc.collect()  # a continuation task that is only garbage reports on collection
         violation = self.rec.finish()

@@ -16,7 +16,7 @@ SEED = 20261128  # fixed, so the verdicts replay; the Hypothesis runs differ by 
 @pytest.mark.parametrize("mutant", list(MUTANTS))
 def test_mutant_is_killed(mutant: str) -> None:
     result = run_campaign(load_subject(f"tests.mutants.{mutant}"), examples=BUDGET,
-                          seed_value=SEED, shrink=False, levels=("job", "continuations"))
+                          seed_value=SEED, shrink=False)
     assert not result.conforms, f"{mutant} survived: {MUTANTS[mutant]}"
 
 
