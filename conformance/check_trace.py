@@ -1,0 +1,157 @@
+"""`workerjob check-trace FILE|-`: check a v1 trace against a spec.
+
+Exit 0 when the trace conforms, 1 on a violation (the line of the event that left the
+oracle no consistent state, and the oracle's explanation), 2 when the input cannot be
+read as a v1 trace (one message on stderr, with the line number).
+
+Truncation. A trace that stops early but whose lines are all whole (operations that
+never returned, a due continuation that never started) is a run that ended there: the
+oracle's end-of-run check judges it, a violation if something still had to happen
+(exit 1). A last line cut in the middle of its JSON is unreadable (exit 2). A last line
+without its newline that is complete JSON is accepted.
+
+The spec: `--spec`, else the header's `spec`, else `atomic`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass
+from typing import BinaryIO, Literal, TextIO
+
+from workerjob.model import SPECS, Oracle
+
+from .jsonl import MAX_LINE_BYTES, MAX_LINES, JsonlError, one_line
+from .trace_format import MAX_IN_FLIGHT, TraceReader, dumps, observation_to_json
+
+Verdict = Literal["conforms", "violation", "unreadable"]
+EXIT: dict[Verdict, int] = {"conforms": 0, "violation": 1, "unreadable": 2}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    verdict: Verdict
+    message: str
+    line: int | None = None  # the line of the violating event, or of the bad input
+    spec: str | None = None
+    level: str | None = None
+    events: int = 0
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT[self.verdict]
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_line_bytes: int = MAX_LINE_BYTES
+    max_lines: int = MAX_LINES
+    max_in_flight: int = MAX_IN_FLIGHT
+
+
+def check_stream(
+    stream: BinaryIO, *, spec: str | None = None, limits: Limits = Limits()
+) -> Outcome:
+    """Read and check one trace; never raises for anything the input does."""
+    reader = TraceReader(stream, limits.max_line_bytes, limits.max_lines, limits.max_in_flight)
+    events = 0
+    try:
+        header = reader.header()
+        name = spec or header.spec or "atomic"
+        oracle = Oracle(header.initial_state(), SPECS[name])
+        for event in reader.events():
+            events += 1
+            violation = oracle.observe(event.observation)
+            if violation is not None:
+                line = one_line(dumps(observation_to_json(event.observation)))
+                return Outcome("violation", f"at this event:\n  {line}\n{violation.explain()}",
+                               event.line, name, header.level, events)
+        violation = oracle.finish()
+    except JsonlError as exc:
+        return Outcome("unreadable", str(exc), exc.line, events=events)
+    except OSError as exc:
+        return Outcome("unreadable", f"cannot read the input: {exc}", events=events)
+    if violation is not None:
+        where = f"at the end of the trace (after line {reader.last_line})"
+        return Outcome("violation", f"{where}:\n{violation.explain()}", None, name,
+                       header.level, events)
+    return Outcome("conforms", f"{events} events", None, name, header.level, events)
+
+
+def check_file(path: str, *, spec: str | None = None, limits: Limits = Limits()) -> Outcome:
+    """`path` ("-" for stdin) read and checked."""
+    if path == "-":
+        return check_stream(sys.stdin.buffer, spec=spec, limits=limits)
+    try:
+        stream = open(path, "rb")  # noqa: SIM115 - closed below, errors reported plainly
+    except OSError as exc:
+        return Outcome("unreadable", f"cannot open {path}: {exc.strerror or exc}")
+    with stream:
+        return check_stream(stream, spec=spec, limits=limits)
+
+
+# --- command line -------------------------------------------------------------------------
+
+
+def say(text: str, stream: TextIO) -> None:
+    """Print `text`, whatever the stream's encoding (names in a trace may be any text)."""
+    try:
+        stream.write(text + "\n")
+    except UnicodeEncodeError:
+        stream.write(text.encode("ascii", "backslashreplace").decode("ascii") + "\n")
+    stream.flush()
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", metavar="FILE|-", help="the trace (JSON Lines); - reads stdin")
+    parser.add_argument("--spec", choices=sorted(SPECS), default=None,
+                        help="the spec to check against (default: the header's, else atomic)")
+    parser.add_argument("--json", action="store_true", help="print the verdict as JSON")
+    parser.add_argument("--max-line-bytes", type=_positive, default=MAX_LINE_BYTES, metavar="N",
+                        help=f"longest line accepted (default: {MAX_LINE_BYTES})")
+    parser.add_argument("--max-lines", type=_positive, default=MAX_LINES, metavar="N",
+                        help=f"most lines accepted (default: {MAX_LINES})")
+    parser.add_argument("--max-in-flight", type=_positive, default=MAX_IN_FLIGHT, metavar="N",
+                        help="most operations in flight at once (default: "
+                        f"{MAX_IN_FLIGHT}; the oracle's work grows exponentially with it)")
+
+
+def run(args: argparse.Namespace) -> int:
+    limits = Limits(args.max_line_bytes, args.max_lines, args.max_in_flight)
+    name = "stdin" if args.file == "-" else args.file
+    try:
+        outcome = check_file(args.file, spec=args.spec, limits=limits)
+    except KeyboardInterrupt:
+        outcome = Outcome("unreadable", "interrupted")
+    if args.json:
+        say(json.dumps({"file": name, "verdict": outcome.verdict, "exit": outcome.exit_code,
+                        "line": outcome.line, "spec": outcome.spec, "level": outcome.level,
+                        "events": outcome.events, "message": outcome.message}), sys.stdout)
+    elif outcome.verdict == "conforms":
+        say(f"{name}: conforms to the {outcome.spec} spec "
+            f"({outcome.level} level, {outcome.message})", sys.stdout)
+    elif outcome.verdict == "violation":
+        where = f"{name}, line {outcome.line}" if outcome.line is not None else name
+        say(f"{where}: does not conform to the {outcome.spec} spec {outcome.message}", sys.stdout)
+    else:
+        where = f"{name}, " if outcome.line is not None else ""
+        say(f"workerjob check-trace: {where}{outcome.message}", sys.stderr)
+    return outcome.exit_code
+
+
+if __name__ == "__main__":
+    from .cli import main
+
+    sys.exit(main(["check-trace", *sys.argv[1:]]))
