@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "explore": ("workerjob.conformance.explore_cmd",
                 "exhaustively explore the protocol model of the original"),
     "check-trace": ("workerjob.conformance.check_trace", "check a trace file against the model"),
+    "drive": ("workerjob.conformance.drive", "check an implementation through a driver process"),
 }
 
 

@@ -1,0 +1,763 @@
+"""`workerjob drive -- COMMAND ...`: check an implementation that runs in another process.
+
+The command (run directly, never through a shell) is a *driver*: a small program the
+implementer writes around their implementation. The kit sends it scenarios, one JSON
+object per line on its stdin; the driver runs each on its own runtime and answers with
+the v1 trace events it observed, then `{"event": "end", "scenario": n}`. The kit checks
+every answer with the oracle as it arrives. Scenarios are drawn by Hypothesis, so a
+failing one shrinks; the driver is started once per campaign, not once per scenario.
+The protocol is documented in DRIVER.md.
+
+Exit codes:
+- 0: every scenario's trace conforms.
+- 1: a violation: the driver's answer was a well-formed trace that the oracle rejects
+  (also when the driver breaks afterwards, e.g. while shrinking: the violation is
+  reported, with a note). An answer that leaves more operations in flight than the
+  scenario allows is a violation too: they never returned.
+- 2: the driver is broken, or bad usage: it could not be started, exited, went quiet for
+  longer than `--timeout` on a read, printed a line that is not JSON or not a v1 event,
+  printed too much, reported an invocation the scenario did not ask for (or left one
+  out), or answered with an `error` event.
+- 130: interrupted (Ctrl-C). The driver is reaped in every case.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import os
+import queue
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from hypothesis import HealthCheck, Phase, given, seed, settings
+from hypothesis import strategies as st
+from hypothesis.errors import HypothesisException
+from hypothesis.reporting import with_reporter
+
+from workerjob.model import SPECS, Invoke, Observation, Oracle, Spec
+
+from .jsonl import MAX_LINE_BYTES, JsonlError, JsonObject, decode_last, one_line, split_line
+from .machine import ADDERS, COMPLETERS, JOB_WORKER, KEYS
+from .trace_format import (
+    MAX_IN_FLIGHT,
+    EventParser,
+    Header,
+    Level,
+    TooManyInFlight,
+    TraceFormatError,
+    dumps,
+    header_to_json,
+    observation_from_json,
+)
+
+PROTOCOL_VERSION = 1
+DEFAULT_TIMEOUT = 10.0  # seconds a read may wait: the driver's start-up included
+GRACE = 2.0  # seconds between closing stdin, SIGTERM and SIGKILL
+QUEUED_LINES = 1024  # lines read ahead of the kit; then the reader waits (and so does the driver)
+MAX_EVENTS = 10_000  # answer lines per scenario
+MAX_SCENARIO_BYTES = 16 << 20
+STDERR_TAIL = 4096  # bytes of the driver's stderr kept for the report
+MAX_STEPS = 24
+OPS_BETWEEN_SETTLES = 4  # operations started between two settles, at most
+
+# --- scenarios ------------------------------------------------------------------------------
+
+BEHAVIOURS = ("returns", "raises", "blocks")
+ERRORS: tuple[JsonObject | None, ...] = (
+    None,
+    {"type": "ValueError", "message": "boom"},
+    {"type": "ValueError", "message": ""},  # an empty message: the type's name is the message
+    {"type": "RuntimeError", "message": "kaput"},
+)
+errors = st.sampled_from(ERRORS)
+OPS = frozenset({"add_or_run_now", "complete", "cancel", "state", "launch", "hard_cancel",
+                 "wait"})
+
+
+def _raw_steps(level: Level) -> st.SearchStrategy[JsonObject]:
+    """One step before numbering. Settle first: what a deleted step shrinks towards."""
+    common: list[st.SearchStrategy[JsonObject]] = [
+        st.just({"do": "settle"}),
+        st.builds(lambda key, worker, behaviour: {"do": "add_or_run_now", "key": key,
+                                                  "worker": worker, "behaviour": behaviour},
+                  st.sampled_from(KEYS), st.sampled_from(ADDERS), st.sampled_from(BEHAVIOURS)),
+        st.builds(lambda error, worker: {"do": "complete", "error": error, "worker": worker},
+                  errors, st.sampled_from(COMPLETERS)),
+        st.just({"do": "cancel"}),
+        st.just({"do": "state"}),
+        st.just({"do": "open_gate"}),
+    ]
+    if level == "job":
+        common += [
+            st.just({"do": "launch"}),
+            st.builds(lambda error: {"do": "finish_run", "error": error}, errors),
+            st.builds(lambda msg: {"do": "hard_cancel", "msg": msg},
+                      st.sampled_from([None, "stop"])),
+            st.just({"do": "wait"}),
+        ]
+    return st.one_of(common)
+
+
+def normalize(raw: Sequence[JsonObject]) -> list[JsonObject]:
+    """Number the operations (a continuation's id is its add's id) and keep the
+    scenario within what the kit promises a driver (DRIVER.md): at most
+    `OPS_BETWEEN_SETTLES` operations between settles, two launches, two waits, one
+    finish_run, one hard_cancel and only after a launch and a settle; no empty settles."""
+    out: list[JsonObject] = []
+    next_id, since_settle = 1, 0
+    launches = waits = hard_cancels = 0
+    finished = launch_settled = False
+    for original in raw:
+        step = dict(original)
+        do = step["do"]
+        if do == "settle":
+            if not out or out[-1]["do"] == "settle":
+                continue
+            since_settle, launch_settled = 0, launch_settled or launches > 0
+        elif do == "finish_run":
+            if finished:
+                continue
+            finished = True
+        elif do in OPS:
+            if ((do == "launch" and launches == 2) or (do == "wait" and waits == 2)
+                    or (do == "hard_cancel" and (hard_cancels == 1 or not launch_settled))):
+                continue
+            if since_settle == OPS_BETWEEN_SETTLES:
+                out.append({"do": "settle"})
+                since_settle, launch_settled = 0, launch_settled or launches > 0
+            launches += do == "launch"
+            waits += do == "wait"
+            hard_cancels += do == "hard_cancel"
+            step = {"do": do, "id": next_id, **{k: v for k, v in step.items() if k != "do"}}
+            if do == "add_or_run_now":
+                step = {"do": do, "id": next_id, "key": step["key"], "cont": next_id,
+                        "worker": step["worker"], "behaviour": step["behaviour"]}
+            next_id += 1
+            since_settle += 1
+        out.append(step)
+    while out and out[-1]["do"] == "settle":
+        out.pop()  # the end of a scenario settles anyway
+    return out
+
+
+def scenarios(level: Level) -> st.SearchStrategy[list[JsonObject]]:
+    """Step lists for one level; they shrink by dropping and simplifying steps."""
+    return st.lists(_raw_steps(level), max_size=MAX_STEPS).map(normalize)
+
+
+def scenario_message(number: int, level: Level, steps: list[JsonObject]) -> JsonObject:
+    message: JsonObject = {"scenario": number, "version": PROTOCOL_VERSION, "level": level}
+    if level == "job":
+        message["job_worker"] = JOB_WORKER
+    message["steps"] = steps
+    return message
+
+
+def header_for(level: Level, spec: str | None = None) -> Header:
+    return Header(level, JOB_WORKER if level == "job" else None, spec)
+
+
+def requested_invocations(steps: list[JsonObject]) -> dict[int, Observation]:
+    """The invoke event each operation step asks for, as the model's observation."""
+    out: dict[int, Observation] = {}
+    for step in steps:
+        if step["do"] in OPS:
+            fields = {k: v for k, v in step.items() if k not in ("do", "behaviour")}
+            out[step["id"]] = observation_from_json({"event": "invoke", "op": step["do"], **fields})
+    return out
+
+
+# --- the driver process -----------------------------------------------------------------------
+
+
+class DriverError(Exception):
+    """The driver broke the protocol (crashed, hung, printed garbage). Exit 2."""
+
+
+@dataclass
+class _Output:
+    kind: str  # "line", "eof", "too long"
+    raw: bytes = b""
+
+
+class DriverProcess:
+    """A driver subprocess with bounded, timed reads; always reaped by `close()`.
+
+    Its stdout is read by a thread into a queue, one bounded line at a time, so every
+    read can time out (portably: no select() on pipes). Its stderr is read by another
+    thread that keeps only the last `STDERR_TAIL` bytes, for the report. On POSIX it
+    runs in a session of its own, so `close()` reaches its children too (`cargo run`,
+    `go run` and shell wrappers start the real driver as a child), and a Ctrl-C at the
+    terminal reaches the kit, which then reaps the driver, rather than both at once.
+    """
+
+    def __init__(self, command: Sequence[str], *, timeout: float = DEFAULT_TIMEOUT,
+                 max_line_bytes: int = MAX_LINE_BYTES, grace: float = GRACE,
+                 cwd: str | None = None, env: dict[str, str] | None = None) -> None:
+        self.command = list(command)
+        self.timeout = timeout
+        self.max_line_bytes = max_line_bytes
+        self.grace = grace
+        self.lines_read = 0
+        self._out: queue.Queue[_Output] = queue.Queue(QUEUED_LINES)
+        self._stopping = threading.Event()
+        self._err = bytearray()
+        self._err_lock = threading.Lock()
+        self._threads: list[threading.Thread] = []
+        posix = os.name == "posix"
+        try:
+            self.proc = subprocess.Popen(
+                self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE, cwd=cwd, env=env,
+                start_new_session=posix,
+                creationflags=0 if posix else getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0),
+            )
+        except OSError as exc:
+            raise DriverError(f"cannot start the driver {self.describe()}: {exc}") from None
+        self._start_thread(self._read_stdout, "stdout")
+        self._start_thread(self._read_stderr, "stderr")
+
+    def describe(self) -> str:
+        return one_line(" ".join(self.command), 200)
+
+    def _start_thread(self, target: Any, name: str) -> None:
+        thread = threading.Thread(target=target, name=f"driver {name}", daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def _read_stdout(self) -> None:
+        stream = self.proc.stdout
+        assert stream is not None
+        try:
+            while not self._stopping.is_set():
+                raw = stream.readline(self.max_line_bytes + 1)
+                if not raw:
+                    break
+                if not raw.endswith(b"\n") and len(raw) > self.max_line_bytes:
+                    self._put(_Output("too long"))
+                    return
+                self._put(_Output("line", raw))
+        except (OSError, ValueError):
+            pass  # the pipe was closed under us: the process is going
+        self._put(_Output("eof"))
+
+    def _put(self, out: _Output) -> None:
+        """Queue `out`, waiting while the queue is full, unless the kit is closing: a
+        driver that floods its stdout is held back by the pipe, not buffered here."""
+        while not self._stopping.is_set():
+            try:
+                self._out.put(out, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def _read_stderr(self) -> None:
+        stream = self.proc.stderr
+        assert stream is not None
+        try:
+            while chunk := os.read(stream.fileno(), 4096):
+                with self._err_lock:
+                    self._err += chunk
+                    del self._err[:-STDERR_TAIL]
+        except (OSError, ValueError):
+            pass
+
+    # --- talking ----------------------------------------------------------------------
+
+    def send(self, obj: JsonObject) -> None:
+        stdin = self.proc.stdin
+        assert stdin is not None
+        try:
+            stdin.write(dumps(obj).encode("ascii") + b"\n")
+            stdin.flush()
+        except (BrokenPipeError, OSError, ValueError):
+            raise DriverError(f"the driver stopped reading its stdin{self._status()}") from None
+
+    def read(self) -> tuple[int, bytes, bool]:
+        """The next line of the driver's stdout: its number, content and whether it ended
+        with a newline. A `DriverError` when none comes within the timeout, or the driver
+        is gone, or the line is too long."""
+        try:
+            out = self._out.get(timeout=self.timeout)
+        except queue.Empty:
+            raise DriverError(
+                f"the driver printed nothing for {self.timeout:g} s (hung? raise --timeout "
+                f"if it is only slow){self._status()}"
+            ) from None
+        if out.kind == "eof":
+            self._out.put(out)  # every later read sees the end too (the reader is done)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(self.grace)  # let its exit status arrive
+            raise DriverError(f"the driver closed its stdout{self._status()}")
+        self.lines_read += 1
+        if out.kind == "too long":
+            raise DriverError(f"driver output line {self.lines_read} is longer than "
+                              f"{self.max_line_bytes} bytes")
+        content, newline = split_line(out.raw, self.lines_read, self.max_line_bytes)
+        return self.lines_read, content, newline
+
+    def stderr_tail(self) -> str:
+        with self._err_lock:
+            text = bytes(self._err).decode("utf-8", "replace").strip()
+        return text
+
+    def _status(self) -> str:
+        code = self.proc.poll()
+        note = "" if code is None else f" (it exited with code {code})"
+        tail = self.stderr_tail()
+        if tail:
+            note += "; the end of its stderr:\n" + "\n".join("  | " + t for t in tail.splitlines())
+        return note
+
+    # --- reaping ----------------------------------------------------------------------
+
+    def close(self) -> int | None:
+        """Close its stdin (a well-behaved driver exits), then SIGTERM, then SIGKILL, each
+        after a grace period; always waits for it. Returns its exit code."""
+        proc = self.proc
+        self._stopping.set()
+        with contextlib.suppress(OSError, ValueError):
+            assert proc.stdin is not None
+            proc.stdin.close()
+        try:
+            proc.wait(self.grace)
+        except subprocess.TimeoutExpired:
+            self._signal(signal.SIGTERM)
+            try:
+                proc.wait(self.grace)
+            except subprocess.TimeoutExpired:
+                self._signal(signal.SIGKILL if os.name == "posix" else signal.SIGTERM)
+                proc.wait()
+        if os.name == "posix":  # the driver's own children, if it left any behind
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)
+        for thread in self._threads:
+            thread.join(self.grace)
+        for stream in (proc.stdout, proc.stderr):
+            with contextlib.suppress(OSError, ValueError):
+                assert stream is not None
+                stream.close()
+        return proc.returncode
+
+    def _signal(self, sig: int) -> None:
+        try:
+            if os.name == "posix":
+                os.killpg(self.proc.pid, sig)
+            elif sig == signal.SIGTERM:
+                self.proc.terminate()
+            else:
+                self.proc.kill()
+        except (ProcessLookupError, PermissionError, OSError):
+            pass
+
+    def __enter__(self) -> DriverProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+# --- one scenario ---------------------------------------------------------------------------
+
+
+@dataclass
+class ScenarioRun:
+    """What the driver answered for one scenario, and the oracle's verdict on it."""
+
+    number: int
+    level: Level
+    steps: list[JsonObject]
+    spec: str
+    events: list[JsonObject] = field(default_factory=list)  # the answer, as received
+    violation: str | None = None
+    violation_line: int | None = None  # line in the trace file (header = line 1)
+    broke_after: str | None = None  # the driver broke after the violation
+
+    def trace_text(self) -> str:
+        lines = [dumps(header_to_json(header_for(self.level, self.spec)))]
+        lines += [dumps(e) for e in self.events]
+        return "\n".join(lines) + "\n"
+
+
+@dataclass
+class Limits:
+    max_events: int = MAX_EVENTS
+    max_scenario_bytes: int = MAX_SCENARIO_BYTES
+    max_in_flight: int = MAX_IN_FLIGHT
+
+
+class Session:
+    """Scenarios sent to one driver process and their answers checked, one at a time."""
+
+    def __init__(self, process: DriverProcess, spec: Spec, limits: Limits | None = None) -> None:
+        self.process = process
+        self.spec = spec
+        self.limits = limits or Limits()
+        self.scenarios = 0
+        self.events = 0
+        self.broken: DriverError | None = None
+
+    def run(self, level: Level, steps: list[JsonObject]) -> ScenarioRun:
+        if self.broken is not None:
+            raise DriverError(f"(the driver broke earlier) {self.broken}")
+        self.scenarios += 1
+        run = ScenarioRun(self.scenarios, level, steps, self.spec.name)
+        try:
+            self._exchange(run)
+        except DriverError as exc:
+            self.broken = exc
+            if run.violation is None:
+                raise DriverError(f"scenario {run.number}: {exc}") from None
+            run.broke_after = str(exc)
+        self.events += len(run.events)
+        return run
+
+    def _exchange(self, run: ScenarioRun) -> None:
+        self.process.send(scenario_message(run.number, run.level, run.steps))
+        parser = EventParser(header_for(run.level), self.limits.max_in_flight)
+        oracle = Oracle(header_for(run.level).initial_state(), self.spec)
+        wanted = requested_invocations(run.steps)
+        size = 0
+        while True:
+            number, raw, newline = self.process.read()
+            size += len(raw)
+            try:
+                obj = decode_last(raw, number, newline)
+            except JsonlError as exc:
+                raise DriverError(f"driver output line {number}: {exc.message}") from None
+            kind = obj.get("event")
+            if kind in ("end", "error"):
+                if obj.get("scenario") != run.number:
+                    raise DriverError(f"driver output line {number}: {kind} of scenario "
+                                      f"{one_line(repr(obj.get('scenario')), 40)}, expected "
+                                      f"scenario {run.number}")
+                if kind == "error":
+                    message = one_line(str(obj.get("message")), 1000)
+                    raise DriverError(f"the driver could not run it: {message}")
+                break
+            if len(run.events) >= self.limits.max_events or size > self.limits.max_scenario_bytes:
+                raise DriverError(f"more than {self.limits.max_events} events or "
+                                  f"{self.limits.max_scenario_bytes} bytes in one answer")
+            run.events.append(obj)
+            if run.violation is None:
+                self._check(run, obj, len(run.events) + 1, parser, oracle, wanted)
+        if run.violation is None:
+            missing = sorted(set(wanted) - parser.open.keys() - parser.returned)
+            if missing:
+                raise DriverError(f"the driver never reported the invocation of "
+                                  f"{', '.join(f'#{m}' for m in missing)}")
+            violation = oracle.finish()
+            if violation is not None:
+                run.violation = (f"at the end of the trace (after line {len(run.events) + 1}):"
+                                 f"\n{violation.explain()}")
+
+    def _check(self, run: ScenarioRun, obj: JsonObject, line: int, parser: EventParser,
+               oracle: Oracle, wanted: dict[int, Observation]) -> None:
+        try:
+            obs = parser.parse(obj, line)
+        except TooManyInFlight as exc:  # the scenario never has that many: they never returned
+            stuck = ", ".join(f"#{i} {op}" for i, op in sorted(parser.open.items()))
+            run.violation = (f"line {line}: {exc.message}; the scenario never has that many, "
+                             f"so these never returned: {stuck}")
+            run.violation_line = line
+            return
+        except TraceFormatError as exc:
+            raise DriverError(f"trace line {line}: {exc.message}") from None
+        if isinstance(obs, Invoke) and wanted.get(obs.op_id) != obs:
+            asked = wanted.get(obs.op_id)
+            raise DriverError(
+                f"trace line {line}: the driver reported `{obs}`, but the scenario asked "
+                + (f"for `{asked}`" if asked is not None else f"for no operation #{obs.op_id}")
+            )
+        violation = oracle.observe(obs)
+        if violation is not None:
+            run.violation = f"line {line}: {violation.explain()}"
+            run.violation_line = line
+
+
+# --- the campaign -----------------------------------------------------------------------------
+
+
+class _Abort(BaseException):
+    """Stops Hypothesis at once (it neither shrinks nor retries a BaseException)."""
+
+    def __init__(self, error: DriverError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class _Violation(AssertionError):
+    pass
+
+
+@dataclass
+class LevelResult:
+    level: Level
+    scenarios: int = 0
+    failing: ScenarioRun | None = None
+
+
+@dataclass
+class DriveResult:
+    command: str
+    spec: str
+    seed: int
+    levels: list[LevelResult] = field(default_factory=list)
+    broken: str | None = None  # the driver broke (exit 2, unless a violation was found)
+    scenarios: int = 0
+    events: int = 0
+    seconds: float = 0.0
+    exit_code: int | None = None
+
+    @property
+    def failing(self) -> ScenarioRun | None:
+        return next((r.failing for r in self.levels if r.failing is not None), None)
+
+    @property
+    def code(self) -> int:
+        if self.failing is not None:
+            return 1
+        return 2 if self.broken is not None else 0
+
+
+def _smaller(a: ScenarioRun, b: ScenarioRun | None) -> bool:
+    return b is None or (len(a.steps), json.dumps(a.steps)) < (len(b.steps), json.dumps(b.steps))
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """Hypothesis reports through print(); the campaign reports by itself."""
+    with with_reporter(lambda _: None), contextlib.redirect_stdout(io.StringIO()):
+        yield
+
+
+def check_level(session: Session, level: Level, *, examples: int, seed_value: int,
+                shrink: bool = True) -> LevelResult:
+    """One level's campaign on an open session. `_Abort` escapes when the driver breaks
+    before any violation was found."""
+    result = LevelResult(level)
+    phases = list(Phase) if shrink else [Phase.explicit, Phase.reuse, Phase.generate]
+
+    @seed(seed_value)
+    @settings(max_examples=examples, deadline=None, database=None, phases=phases,
+              print_blob=False, derandomize=False,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                     HealthCheck.filter_too_much])
+    @given(steps=scenarios(level))
+    def scenario(steps: list[JsonObject]) -> None:
+        try:
+            run = session.run(level, steps)
+        except DriverError as exc:
+            raise _Abort(exc) from None
+        result.scenarios += 1
+        if run.violation is not None:
+            if _smaller(run, result.failing):
+                result.failing = run
+            if run.broke_after is not None:
+                raise _Abort(DriverError(run.broke_after))
+            raise _Violation(run.violation)
+
+    try:
+        with _quiet():
+            scenario()
+    except _Abort:
+        if result.failing is None:
+            raise
+    except (_Violation, HypothesisException, ExceptionGroup):
+        # A violation (shrunk), or Hypothesis found the driver flaky: the smallest
+        # violating scenario seen is the report either way.
+        if result.failing is None:
+            raise
+    return result
+
+
+def run_drive(command: Sequence[str], *, levels: Sequence[Level], examples: int,
+              seed_value: int, spec: Spec, timeout: float = DEFAULT_TIMEOUT,
+              limits: Limits | None = None, max_line_bytes: int = MAX_LINE_BYTES,
+              shrink: bool = True, grace: float = GRACE, cwd: str | None = None,
+              env: dict[str, str] | None = None) -> DriveResult:
+    """The whole campaign: one driver process, each level in turn, stop at the first
+    violation or breakage. The driver is reaped whatever happens (Ctrl-C included)."""
+    out = DriveResult(" ".join(command), spec.name, seed_value)
+    started = time.perf_counter()
+    process: DriverProcess | None = None
+    session: Session | None = None
+    try:
+        process = DriverProcess(command, timeout=timeout, max_line_bytes=max_line_bytes,
+                                grace=grace, cwd=cwd, env=env)
+        session = Session(process, spec, limits)
+        for level in levels:
+            try:
+                result = check_level(session, level, examples=examples,
+                                     seed_value=seed_value, shrink=shrink)
+            except _Abort as abort:
+                out.broken = str(abort.error)
+                break
+            out.levels.append(result)
+            if result.failing is not None:
+                if result.failing.broke_after is not None:
+                    out.broken = result.failing.broke_after
+                break
+    except DriverError as exc:
+        out.broken = str(exc)
+    finally:
+        if process is not None:
+            out.exit_code = process.close()
+        if session is not None:
+            out.scenarios, out.events = session.scenarios, session.events
+            if session.broken is not None and out.broken is None:
+                out.broken = str(session.broken)
+        out.seconds = time.perf_counter() - started
+    return out
+
+
+# --- command line -----------------------------------------------------------------------------
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 < value < 86400:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 86400 seconds, not {text}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.usage = "%(prog)s [options] -- COMMAND [ARG ...]"
+    parser.add_argument("--examples", type=_positive, default=200, metavar="N",
+                        help="scenarios per level (default: 200)")
+    parser.add_argument("--seed", type=_seed, default=None, metavar="N",
+                        help="seed of the campaign (default: random, printed)")
+    parser.add_argument("--level", choices=["continuations", "job", "all"], default="all",
+                        help="drive Continuations alone, the WorkerJob, or both (default)")
+    parser.add_argument("--spec", choices=sorted(SPECS), default="atomic",
+                        help="the spec to check against (default: atomic)")
+    parser.add_argument("--timeout", type=_seconds, default=DEFAULT_TIMEOUT, metavar="SECONDS",
+                        help=f"longest wait for a line from the driver (default: "
+                        f"{DEFAULT_TIMEOUT:g})")
+    parser.add_argument("--max-line-bytes", type=_positive, default=MAX_LINE_BYTES, metavar="N",
+                        help=f"longest line accepted from the driver (default: {MAX_LINE_BYTES})")
+    parser.add_argument("--max-events", type=_positive, default=MAX_EVENTS, metavar="N",
+                        help=f"most events in one answer (default: {MAX_EVENTS})")
+    parser.add_argument("--no-shrink", action="store_true",
+                        help="report the first violating scenario as found")
+    parser.add_argument("--save-trace", metavar="FILE", default=None,
+                        help="write the violating trace to FILE (check it with check-trace)")
+    parser.add_argument("--json", action="store_true", help="print a JSON summary")
+    parser.add_argument("driver_command", nargs=argparse.REMAINDER, metavar="-- COMMAND",
+                        help="the driver and its arguments, run without a shell")
+
+
+def run(args: argparse.Namespace) -> int:
+    command = list(args.driver_command)
+    if command[:1] == ["--"]:
+        command = command[1:]
+    if not command:
+        print("workerjob drive: no driver command (usage: workerjob drive [options] -- "
+              "COMMAND [ARG ...])", file=sys.stderr)
+        return 2
+    seed_value = args.seed if args.seed is not None else random.randrange(2**32)
+    levels: list[Level] = ["continuations", "job"] if args.level == "all" else [args.level]
+    try:
+        result = run_drive(command, levels=levels, examples=args.examples,
+                           seed_value=seed_value, spec=SPECS[args.spec], timeout=args.timeout,
+                           limits=Limits(max_events=args.max_events),
+                           max_line_bytes=args.max_line_bytes, shrink=not args.no_shrink)
+    except KeyboardInterrupt:
+        print("workerjob drive: interrupted (the driver was stopped)", file=sys.stderr)
+        return 130
+    failing = result.failing
+    if failing is not None and args.save_trace:
+        try:
+            with open(args.save_trace, "w", encoding="ascii") as f:
+                f.write(failing.trace_text())
+        except OSError as exc:
+            print(f"workerjob drive: cannot write {args.save_trace}: {exc}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(as_json(result)))
+    else:
+        report(result, args)
+    return result.code
+
+
+def as_json(result: DriveResult) -> JsonObject:
+    failing = result.failing
+    return {
+        "command": result.command, "spec": result.spec, "seed": result.seed,
+        "exit": result.code,
+        "verdict": ["conforms", "violation", "driver broken"][result.code],
+        "scenarios": result.scenarios, "events": result.events,
+        "seconds": round(result.seconds, 3),
+        "levels": [{"level": r.level, "scenarios": r.scenarios,
+                    "violation": r.failing is not None} for r in result.levels],
+        "broken": result.broken,
+        "failing": None if failing is None else {
+            "level": failing.level, "steps": failing.steps, "report": failing.violation,
+            "violation_line": failing.violation_line, "trace": failing.trace_text(),
+        },
+    }
+
+
+def report(result: DriveResult, args: argparse.Namespace) -> None:
+    failing = result.failing
+    rate = result.scenarios / result.seconds if result.seconds > 0 else 0.0
+    summary = (f"{result.scenarios} scenarios, {result.events} events in "
+               f"{result.seconds:.1f} s ({rate:.0f} scenarios/s); seed {result.seed}")
+    if failing is not None:
+        print(f"workerjob drive: {result.command} does not conform to the {result.spec} "
+              f"spec ({failing.level} level)\n")
+        print(f"scenario ({len(failing.steps)} steps{', shrunk' if not args.no_shrink else ''}):")
+        for step in failing.steps:
+            print(f"  {dumps(step)}")
+        print("\nthe trace the driver answered with:")
+        for n, line in enumerate(failing.trace_text().splitlines(), 1):
+            mark = ">>" if n == failing.violation_line else "  "
+            print(f"{mark}{n:4d}  {one_line(line, 400)}")
+        print(f"\n{failing.violation}\n")
+        if result.broken is not None:
+            print(f"(the driver broke afterwards: {result.broken})\n")
+        if args.save_trace:
+            print(f"saved to {args.save_trace}: workerjob check-trace {args.save_trace}")
+        print(f"{summary}; replay with --seed {result.seed} --examples {args.examples}")
+    elif result.broken is not None:
+        print(f"workerjob drive: the driver `{result.command}` is broken: {result.broken}",
+              file=sys.stderr)
+        print(summary, file=sys.stderr)
+    else:
+        print(f"{result.command} conforms to the {result.spec} spec through the driver "
+              f"protocol: {summary}")
+
+
+if __name__ == "__main__":
+    from .cli import main
+
+    sys.exit(main(["drive", *sys.argv[1:]]))
