@@ -22,6 +22,7 @@ from workerjob.model.chart import ascii_chart
 from workerjob.model.explorer import (
     FULL,
     NONE,
+    SHORTEST,
     Counterexample,
     Reduction,
     Report,
@@ -37,9 +38,6 @@ OUTCOMES: dict[str, tuple[TaskError | None, ...]] = {
     "failed": (BOOM,),
     "both": (None, BOOM),
 }
-SHORTEST = Reduction(por=False, fuse=False, subsume=True)
-"""Every interleaving, one step at a time: breadth-first then gives a shortest
-counterexample (subsumption keeps that: it drops only nodes a visited one covers)."""
 
 
 def _count(low: int, high: int | None = None) -> Callable[[str], int]:

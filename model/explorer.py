@@ -1,30 +1,46 @@
-"""Exhaustive search of a protocol variant, checking it refines a spec.
+"""Exhaustive search of a protocol variant, checking that it refines a spec.
 
-Breadth-first over the product of a protocol state (`protocol.PState`) and the set of
-spec states the oracle holds after the observations so far: a product node is
-`(pstate, spec states)`. An observable step (invocation, return, start) moves the spec
-half with the oracle's own functions (`candidates`, `observe`); an internal step leaves
-it as it is. A step whose observation empties the spec half is a refinement violation.
-Every maximal path (nothing enabled) is checked at its end:
-- `deadlock`: every process finished (none left queued on a lock);
+Breadth-first over the product of a protocol state (`protocol_state.PState`) and the
+spec half: the closed set of spec states consistent with the observations so far
+(`explorer_spec.SpecHalf`, which moves it with the oracle's own transitions). An
+observable step (invocation, return, start) moves the spec half; an internal step
+leaves it. A step that empties it is a refinement violation. Every maximal path
+(nothing enabled) is checked at its end:
+- `deadlock`: every process finished, none left queued on a lock;
 - `nothing_stranded`: the map is empty (a continuation left there never runs);
-- the oracle's finish: every operation returned, every due continuation started.
-And every state: `lock_exclusion` (a writer holds a lock alone).
+- the oracle's finish: every operation returned, every due continuation started;
+and every state: `lock_exclusion` (a writer holds a lock alone). Level by level, so
+the first violation found is one of the shortest in the graph searched.
 
-Breadth-first, level by level, so the first violation found is one of the shortest
-paths to any violation (the shortest of its level is kept).
-
-Reduction (`reduce=True`): partial-order reduction with singleton ample sets. A step is
-*safe* (`Step.safe`) when it is internal and commutes with everything the other
-processes can do before it: reading the phase, inserting, setting Done and taking the
-map while the lock discipline protects them, a spawn, a lock step on a lock nobody else
-will touch, classifying when no cancel is still to come (and cancelling when no
-classification is). Where some process's next step is safe, only that step is
-explored. The state graph is acyclic (every step moves a program counter or starts a
-continuation), so the cycle proviso holds; safe steps are invisible, so every
-observable trace, every end state and every stable violation is kept. Not every
-interleaving of invisible steps is, so a counterexample found with the reduction may be
-longer than the shortest: `shortest_counterexample` searches without it.
+The reduction (`Reduction`, each part can be switched off; `NONE` searches every
+interleaving of single steps) leaves out parts of the graph that cannot hide a
+violation:
+- `por`, partial-order reduction with singleton ample sets. A step is *safe*
+  (`protocol_state._safe`) when it is internal and commutes with everything the other
+  processes can do before it: reading the phase, inserting, setting Done and taking
+  the map under the lock discipline; a spawn; a lock step on a lock nobody else will
+  touch; classifying when no cancel is still to come (and cancelling when no
+  classification is). Where some process's next step is safe, only it is explored.
+  The graph is acyclic (every step moves a program counter), so the cycle proviso
+  holds; safe steps are invisible, so every observable trace and every end state is
+  kept.
+- `fuse`, observations pinned to their neighbours (`successors(fuse=True)`). In the
+  spec an invocation only enables, and a return or a start only requires: moving an
+  invocation later, or a return or a start earlier, can only turn an accepted trace
+  into a rejected one, never the converse. In the protocol those steps touch nothing
+  shared, so they move freely within their own process. Every run therefore has a
+  twin, with the same end state, whose invocations come just before the process's
+  next instruction and whose returns and starts come just after its previous one;
+  the twin fails whenever the run does. Only twins are searched.
+- `subsume`, the antichain: a node whose spec half includes the spec half of a
+  visited node with the same protocol state is left out. Fewer spec states allow
+  fewer futures: whatever violation the bigger set meets, the smaller one meets no
+  later.
+- `symmetry`, of the adders on one key (`explorer_symmetry`): a node is replaced by
+  its representative under renaming those adders.
+Each part argues state by state from the length of a shortest violation, which the
+others preserve, so they combine. Only `subsume` and `symmetry` keep shortest
+counterexamples shortest: `shortest_counterexample` searches with those alone.
 """
 
 from __future__ import annotations
@@ -34,6 +50,7 @@ from dataclasses import dataclass
 
 from workerjob.model.actions import Observation
 from workerjob.model.explorer_spec import SpecHalf, SpecStates
+from workerjob.model.explorer_symmetry import Symmetry, rename_pstate
 from workerjob.model.oracle import Oracle
 from workerjob.model.protocol import GUARD_DROPPED, LOCK_NAMES, Config, Variant
 from workerjob.model.protocol_state import (
@@ -61,21 +78,25 @@ REFINEMENT, DEADLOCK, LOST, INVARIANT, FINISH = (
 class Reduction:
     """What the search may leave out (see the module's docstring): `por`, orders of
     safe internal steps; `fuse`, runs whose observations are not pinned to their
-    neighbours; `subsume`, product nodes whose spec half includes a visited one's."""
+    neighbours; `subsume`, nodes whose spec half includes a visited one's; `symmetry`,
+    all but one of the nodes that differ by renaming adders on the same key."""
 
     por: bool = True
     fuse: bool = True
     subsume: bool = True
+    symmetry: bool = True
 
     def __str__(self) -> str:
         on = [n for n, x in (("por", self.por), ("fuse", self.fuse),
-                             ("subsume", self.subsume)) if x]
+                             ("subsume", self.subsume), ("symmetry", self.symmetry)) if x]
         return "+".join(on) or "none"
 
 
 FULL = Reduction()
-NONE = Reduction(por=False, fuse=False, subsume=False)
-REDUCTIONS = {str(r): r for r in (FULL, NONE)}
+NONE = Reduction(por=False, fuse=False, subsume=False, symmetry=False)
+SHORTEST = Reduction(por=False, fuse=False, subsume=True, symmetry=True)
+"""Every interleaving of single steps, up to subsumption and symmetry: breadth-first
+then finds a shortest counterexample over every interleaving."""
 
 
 @dataclass(frozen=True)
@@ -169,6 +190,7 @@ def explore(
     red = reduce if isinstance(reduce, Reduction) else (FULL if reduce else NONE)
     m = machine(variant, config)
     half = SpecHalf(spec)
+    sym = Symmetry(m, half) if red.symmetry else None
     init = half.initial()
     roots: list[Node] = [(s, init) for s in m.initial_states()]
     parent: dict[Node, tuple[Node, Step] | None] = dict.fromkeys(roots)
@@ -205,21 +227,21 @@ def explore(
                 if not o2:
                     found.append((depth + 1, node, st, REFINEMENT, ()))
                     continue
-                child = (st.target, o2)
+                child = (st.target, o2) if sym is None else sym.canonical(st.target, o2)
                 if child in parent:
                     continue
-                seen = known.setdefault(st.target, [])
-                if red.subsume and any(k <= o2 for k in seen):
+                seen = known.setdefault(child[0], [])
+                if red.subsume and any(k <= child[1] for k in seen):
                     subsumed += 1
                     continue
-                seen.append(o2)
+                seen.append(child[1])
                 parent[child] = (node, st)
                 nxt.append(child)
-                if bad := state_problems(st.target):
+                if bad := state_problems(child[0]):
                     found.append((depth + 1, child, None, INVARIANT, bad))
         if found:
             _, node, last, kind, reasons = min(found, key=lambda f: f[0])
-            cx = _counterexample(m, spec, red, parent, node, last, kind, reasons)
+            cx = _counterexample(m, spec, red, sym, parent, node, last, kind, reasons)
             return Report(variant, config, spec, red, len(parent), transitions, subsumed,
                           len(known), terminals, depth, cx)
         frontier = nxt
@@ -241,18 +263,34 @@ def _path(parent: dict[Node, tuple[Node, Step] | None], node: Node) -> list[tupl
     return steps[::-1]
 
 
-def _records(m: Machine, red: Reduction, s: PState, st: Step) -> tuple[Record, ...]:
-    """The instructions of step `st` taken in `s`, described (replayed verbosely)."""
-    for v in successors(m, s, fuse=red.fuse, verbose=True):
-        if v.lane == st.lane and v.target == st.target:
-            return v.records
-    raise AssertionError("a step of the path cannot be replayed")
+def _replay(m: Machine, red: Reduction, sym: Symmetry | None, root: PState,
+            path: list[tuple[PState, Step]]) -> tuple[tuple[Record, ...], PState]:
+    """The path as a run of the protocol, described step by step, and the run's end
+    state. With symmetry, each step was taken in a representative: `rename` (slot k
+    of the representative is slot rename[k] of the run) carries it over to the run."""
+    records: list[Record] = []
+    rename = tuple(range(len(m.procs)))
+    run = root
+    for _, st in path:
+        target = st.target if sym is None else rename_pstate(m, st.target, rename)
+        step = next(v for v in successors(m, run, fuse=red.fuse, verbose=True)
+                    if v.target == target)
+        records += step.records
+        run = target
+        if sym is not None:  # the next step is taken in the representative of st.target
+            back = sym.permutation(st.target)
+            inverse = [0] * len(back)
+            for k, new in enumerate(back):
+                inverse[new] = k
+            rename = tuple(rename[inverse[k]] for k in range(len(back)))
+    return tuple(records), run
 
 
 def _counterexample(
     m: Machine,
     spec: Spec,
     red: Reduction,
+    sym: Symmetry | None,
     parent: dict[Node, tuple[Node, Step] | None],
     node: Node,
     last: Step | None,
@@ -260,15 +298,18 @@ def _counterexample(
     reasons: tuple[str, ...],
 ) -> Counterexample:
     path = _path(parent, node) + ([(node[0], last)] if last is not None else [])
-    records = tuple(r for s, st in path for r in _records(m, red, s, st))
+    root = path[0][0] if path else node[0]
+    records, end = _replay(m, red, sym, root, path)
     trace = [r.observation for r in records if r.observation is not None]
     if kind in (REFINEMENT, FINISH):
         reasons = (explain(spec, trace, finish=kind == FINISH),)
-    elif kind == LOST and (why := explain_or_none(spec, trace)):
-        reasons = (*reasons, why)
+    elif kind in (LOST, DEADLOCK):
+        # said again of the run's own end state (the representative's names differ)
+        reasons = tuple(p for _, p in end_problems(m, end)) or reasons
+        if kind == LOST and (why := explain_or_none(spec, trace)):
+            reasons = (*reasons, why)
     used = {r.lane for r in records}
     lanes = tuple(lane for lane in m.lane_names() if lane in used)
-    root = path[0][0] if path else node[0]
     outcome = m.config.outcomes[root.outcome]
     return Counterexample(m.variant.name, spec.name, kind, outcome, records, reasons, lanes)
 
@@ -293,8 +334,8 @@ def shortest_counterexample(
     variant: Variant, config: Config | None = None, spec: Spec = ATOMIC,
     max_depth: int | None = None,
 ) -> Counterexample | None:
-    """A shortest path to a violation over every interleaving (no reduction)."""
-    return explore(variant, config, spec, reduce=NONE, max_depth=max_depth).counterexample
+    """A shortest path to a violation over every interleaving of single steps."""
+    return explore(variant, config, spec, reduce=SHORTEST, max_depth=max_depth).counterexample
 
 
 MINIMAL_LOSS = Config(adders=1, keys=1, cancel=False, read=False, outcomes=(None,))

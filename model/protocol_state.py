@@ -278,9 +278,15 @@ class Step:
     records: tuple[Record, ...] = ()
 
 
-def waiting(s: PState) -> set[int]:
+_NOBODY: frozenset[int] = frozenset()
+
+
+def waiting(s: PState) -> frozenset[int]:
     """The processes queued on a lock."""
-    return {q >> 1 for lock in s.locks for q in lock[2]}
+    (_, _, q0), (_, _, q1) = s.locks
+    if not q0 and not q1:
+        return _NOBODY
+    return frozenset(q >> 1 for q in (*q0, *q1))
 
 
 def successors(m: Machine, s: PState, *, fuse: bool = False,
@@ -330,17 +336,20 @@ _FOLLOWERS = (SpawnSelf, SpawnTaken, Ret)
 
 
 def _fused(m: Machine, s: PState, i: int, verbose: bool, use: Users) -> Step:
+    """Process `i`'s next instruction with the observable ones pinned to it: after an
+    invocation, the next instruction; after that, any spawns and the return."""
     p = m.procs[i]
     observations: list[Observation] = []
     records: list[Record] = []
     first = isinstance(p.program[s.pcs[i]], Call)
     safe = _safe(m, s, i, True, use)
     while True:
+        queues = isinstance(p.program[s.pcs[i]], Acquire)
         s, obs, recs = _exec(m, s, i, verbose, start_at_once=True)
         observations += obs
         records += recs
         pc = s.pcs[i]
-        if pc >= len(p.program) or i in waiting(s):
+        if pc >= len(p.program) or (queues and i in waiting(s)):
             break
         if first:  # the invocation goes with the next instruction, whatever it is
             first = False

@@ -81,7 +81,7 @@ def test_json_summary(capsys: pytest.CaptureFixture[str]) -> None:
     assert results["classify-at-effect"]["counterexample"] is None
     search = results["classify-at-effect"]["search"]
     assert search["states"] < results["classify-at-effect"]["unreduced"]["states"]
-    assert search["reduction"] == "por+fuse+subsume"
+    assert search["reduction"] == "por+fuse+subsume+symmetry"
     cx = results["lock-order-inverted"]["counterexample"]
     assert cx["kind"] == "deadlock"
     assert cx["length"] == len(cx["steps"])
