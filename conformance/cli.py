@@ -18,6 +18,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "verify": ("workerjob.conformance.verify", "check an implementation against the model"),
     "explore": ("workerjob.conformance.explore_cmd",
                 "exhaustively explore the protocol model of the original"),
+    "diagram": ("workerjob.conformance.diagram", "draw the model's diagrams (Mermaid, DOT)"),
     "check-trace": ("workerjob.conformance.check_trace", "check a trace file against the model"),
     "drive": ("workerjob.conformance.drive", "check an implementation through a driver process"),
 }
