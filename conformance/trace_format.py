@@ -116,15 +116,28 @@ def _describe(error: ValidationError) -> str:
 def validation_problem(obj: JsonObject, definition: str) -> str | None:
     """Why `obj` does not match `#/$defs/<definition>`, or None.
 
-    Validation costs about 250 us an event, and traces repeat the same few lines (a
-    driver's answers above all), so verdicts on short lines are remembered."""
-    text = json.dumps(obj, sort_keys=True)
-    if len(text) <= _CACHED_TEXT:
-        return _cached_problem(text, definition)
+    Validation costs about 250 us a line, and trace lines repeat but for their ids, so
+    the verdict "valid" is remembered for short lines with the ids left out: an `id` or
+    `cont` that is an integer in range is valid whichever integer it is. A line found
+    invalid is validated again as it is, for a message quoting its own values."""
+    key = obj
+    if any(type(obj.get(k)) is int and 0 <= obj[k] <= _max_id() for k in _ID_KEYS):
+        key = {k: 0 if k in _ID_KEYS and type(v) is int and 0 <= v <= _max_id() else v
+               for k, v in obj.items()}
+    text = json.dumps(key, sort_keys=True)
+    if len(text) <= _CACHED_TEXT and _cached_problem(text, definition) is None:
+        return None
     return _problem(obj, definition)
 
 
 _CACHED_TEXT = 1024
+_ID_KEYS = ("id", "cont")
+
+
+@cache
+def _max_id() -> int:
+    maximum: int = schema()["$defs"]["id"]["maximum"]
+    return maximum
 
 
 @lru_cache(maxsize=1 << 13)
