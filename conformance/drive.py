@@ -46,6 +46,7 @@ from hypothesis.reporting import with_reporter
 
 from workerjob.model import SPECS, Invoke, Observation, Oracle, Spec
 
+from .check_trace import say
 from .jsonl import MAX_LINE_BYTES, JsonlError, JsonObject, decode_last, one_line, split_line
 from .machine import ADDERS, COMPLETERS, JOB_WORKER, KEYS
 from .trace_format import (
@@ -588,7 +589,7 @@ def run_drive(command: Sequence[str], *, levels: Sequence[Level], examples: int,
               env: dict[str, str] | None = None) -> DriveResult:
     """The whole campaign: one driver process, each level in turn, stop at the first
     violation or breakage. The driver is reaped whatever happens (Ctrl-C included)."""
-    out = DriveResult(" ".join(command), spec.name, seed_value)
+    out = DriveResult(one_line(" ".join(command), 200), spec.name, seed_value)
     started = time.perf_counter()
     process: DriverProcess | None = None
     session: Session | None = None
@@ -749,9 +750,8 @@ def report(result: DriveResult, args: argparse.Namespace) -> None:
             print(f"saved to {args.save_trace}: workerjob check-trace {args.save_trace}")
         print(f"{summary}; replay with --seed {result.seed} --examples {args.examples}")
     elif result.broken is not None:
-        print(f"workerjob drive: the driver `{result.command}` is broken: {result.broken}",
-              file=sys.stderr)
-        print(summary, file=sys.stderr)
+        say(f"workerjob drive: the driver `{result.command}` is broken: {result.broken}\n"
+            f"{summary}", sys.stderr)
     else:
         print(f"{result.command} conforms to the {result.spec} spec through the driver "
               f"protocol: {summary}")
