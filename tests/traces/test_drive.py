@@ -109,9 +109,10 @@ def test_drive_without_a_command_is_bad_usage() -> None:
     assert ran.code == 2 and "no driver command" in ran.err
 
 
-def test_the_reference_driver_on_a_stock_asyncio_loop_with_json_output() -> None:
+@pytest.mark.parametrize("option", [["--loop", "asyncio"], ["--schedule", "random"]])
+def test_the_reference_driver_on_other_loops_with_json_output(option: list[str]) -> None:
     ran = cli("drive", "--json", "--examples", "20", "--seed", "4", "--",
-              *REFERENCE_DRIVER, "--loop", "asyncio")
+              *REFERENCE_DRIVER, *option)
     summary = json.loads(ran.out)
     assert (ran.code, summary["verdict"], summary["scenarios"]) == (0, "conforms", 40)
 
