@@ -66,25 +66,33 @@ def closure(spec: Spec, s: State) -> frozenset[State]:
 @lru_cache(maxsize=1 << 16)
 def closure_for(spec: Spec, s: State, op_id: int) -> frozenset[State]:
     """The states reachable from `s` by the internal actions of the operations that
-    `op_id` depends on (and the job's own steps): enough to decide `op_id`'s return.
-    Effects of independent operations are left for later: they commute with it."""
-    return _explore(spec, s, dependent_ops(s, op_id))
+    `op_id` depends on (and the job's own steps), up to the moment `op_id` has its
+    result: enough to decide `op_id`'s return. Effects of independent operations, and
+    everything after `op_id`'s own effect, are left for later: they commute with the
+    return."""
+    return _explore(spec, s, dependent_ops(s, op_id), until=op_id)
+
+
+def _has_result(s: State, op_id: int) -> bool:
+    p = s.pending_op(op_id)
+    return p is not None and p.stage is Stage.EFFECTED
 
 
 @lru_cache(maxsize=1 << 16)
 def returnable(spec: Spec, s: State, op_id: int) -> tuple[State, ...]:
     """The states of `closure_for(spec, s, op_id)` in which `op_id` has its result."""
-    return tuple(
-        t for t in closure_for(spec, s, op_id)
-        if (p := t.pending_op(op_id)) is not None and p.stage is Stage.EFFECTED
-    )
+    return tuple(t for t in closure_for(spec, s, op_id) if _has_result(t, op_id))
 
 
-def _explore(spec: Spec, s: State, ops: frozenset[int] | None) -> frozenset[State]:
+def _explore(spec: Spec, s: State, ops: frozenset[int] | None,
+             until: int | None = None) -> frozenset[State]:
     seen = {s}
     todo = [s]
     while todo:
-        for action, nxt in internal_transitions(spec, todo.pop()):
+        t = todo.pop()
+        if until is not None and _has_result(t, until):
+            continue
+        for action, nxt in internal_transitions(spec, t):
             if ops is not None and action_op(action) not in ops | {None}:
                 continue
             if nxt not in seen:
