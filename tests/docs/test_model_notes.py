@@ -45,9 +45,11 @@ def verdict(trace: list[Observation], *, job: bool = True, reduce: bool = True) 
 
 def test_a_start_before_run_ended_is_impossible() -> None:
     """RunEnded must come before its consequences: observed from inside run()."""
-    good = [add(1, "a"), ret(1), launch(2), ret(2), run_ended(), start(1, JOB_WORKER, NORMAL)]
+    good: list[Observation] = [add(1, "a"), ret(1), launch(2), ret(2), run_ended(),
+                               start(1, JOB_WORKER, NORMAL)]
     assert verdict(good) is None
-    bad = [add(1, "a"), ret(1), launch(2), ret(2), start(1, JOB_WORKER, NORMAL), run_ended()]
+    bad: list[Observation] = [add(1, "a"), ret(1), launch(2), ret(2),
+                              start(1, JOB_WORKER, NORMAL), run_ended()]
     v = verdict(bad)
     assert v is not None and v.index == 4
 
@@ -70,11 +72,12 @@ def test_results_compare_the_text_only_where_spec_fixes_it() -> None:
     assert verdict([wait(1), raised(1, "RuntimeError", "Task not launched")]) is None
     assert verdict([wait(1), raised(1, "RuntimeError", "not yet")]) is not None
     # SPEC names InvalidStateError only: any text.
-    second = [complete(1), ret(1), complete(2), raised(2, "InvalidStateError", "anything")]
+    second: list[Observation] = [complete(1), ret(1), complete(2),
+                                 raised(2, "InvalidStateError", "anything")]
     assert verdict(second, job=False) is None
     # After a hard cancel, wait() raises CancelledError with any message.
-    hard = [launch(1), ret(1), hard_cancel(2, "stop"), ret(2), wait(3),
-            raised(3, "CancelledError", "")]
+    hard: list[Observation] = [launch(1), ret(1), hard_cancel(2, "stop"), ret(2), wait(3),
+                               raised(3, "CancelledError", "")]
     assert verdict(hard) is None
     # The type always counts.
     assert verdict([complete(1), ret(1), complete(2), raised(2, "RuntimeError")],
