@@ -41,9 +41,12 @@ def generate(formats: tuple[str, ...] = diagrams.FORMATS) -> dict[str, str]:
 def run(args: argparse.Namespace) -> int:
     if args.out is None:
         fmt = args.format or "mermaid"
-        for name in diagrams.NAMES:
-            print(f"%% {name}" if fmt == "mermaid" else f"// {name}")
-            print(diagrams.render(name, fmt))
+        try:
+            for name in diagrams.NAMES:
+                print(f"%% {name}" if fmt == "mermaid" else f"// {name}")
+                print(diagrams.render(name, fmt), flush=True)
+        except BrokenPipeError:  # `workerjob diagram | head`: the reader has had enough
+            sys.stdout = None  # nothing left to flush at exit
         return 0
     formats = diagrams.FORMATS if args.format is None else (args.format,)
     out: Path = args.out
