@@ -314,6 +314,10 @@ class DriverProcess:
 
     def _status(self) -> str:
         code = self.proc.poll()
+        if code is not None:
+            # The driver is gone: let the reader take the last of its stderr first (a
+            # grandchild holding the pipe open is waited for `grace` at most).
+            self._threads[1].join(self.grace)
         note = "" if code is None else f" (it exited with code {code})"
         tail = self.stderr_tail()
         if tail:

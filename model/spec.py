@@ -220,7 +220,16 @@ def _invoke(s: State, op_id: int, op: object) -> State | str:
     if isinstance(op, Launch | HardCancel | Wait) and s.job is None:
         return f"{op} is a WorkerJob operation, and no job is modelled here"
     assert isinstance(op, AddOrRunNow | Complete | Cancel | ReadState | Launch | HardCancel | Wait)
+    if isinstance(op, AddOrRunNow) and op.cont in _known_conts(s):
+        return f"continuation c{op.cont} is added twice (each add brings a new one)"
     return s.with_pending(Pending(op_id, op))
+
+
+def _known_conts(s: State) -> set[int]:
+    """Every continuation an add has brought so far, in flight or taken effect."""
+    known = {c for _, c in s.registry} | {d.cont for d in s.due} | s.replaced
+    known |= {p.op.cont for p in s.pending if isinstance(p.op, AddOrRunNow)}
+    return known
 
 
 def _return(s: State, op_id: int, result: Result) -> State | str:
@@ -308,10 +317,17 @@ def action_op(action: Internal) -> int | None:
 
 def dependent_ops(s: State, op_id: int) -> frozenset[int]:
     """The operations in flight in `s` connected to `op_id` by dependence, directly or
-    through others: the only ones whose effects can change what `op_id` returns."""
+    through others: the only ones whose effects can change what `op_id` returns.
+
+    The job's own steps (its task completing the continuations) depend on every kind
+    of operation (they read the token, latch the phase, drain the registry), and the
+    oracle always explores them; so while they may still happen, every operation in
+    flight is in the component."""
+    ops = {p.op_id: p.op for p in s.pending}
+    if _job_steps_possible(s):
+        return frozenset(ops)
     component = {op_id}
     todo = [op_id]
-    ops = {p.op_id: p.op for p in s.pending}
     while todo:
         x = ops[todo.pop()]
         for other, op in ops.items():
@@ -319,3 +335,13 @@ def dependent_ops(s: State, op_id: int) -> frozenset[int]:
                 component.add(other)
                 todo.append(other)
     return frozenset(component)
+
+
+def _job_steps_possible(s: State) -> bool:
+    """Whether the job's internal steps are enabled in `s`, or may become so by an
+    internal action (a hard cancel taking effect)."""
+    job = s.job
+    if job is None or job.completed:
+        return False
+    return (job.outcome is not None or job.hard_cancel is not None
+            or any(isinstance(p.op, HardCancel) for p in s.pending))

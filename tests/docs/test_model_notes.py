@@ -23,7 +23,6 @@ from tests.model.traces import (
 )
 from workerjob.conformance import machine
 from workerjob.model import (
-    ATOMIC,
     Observation,
     Oracle,
     Violation,
@@ -31,8 +30,6 @@ from workerjob.model import (
     initial_job,
 )
 from workerjob.model.actions import AddOrRunNow, Invoke
-from workerjob.model.invariants import broken_invariants
-from workerjob.model.oracle import close
 
 JOB_WORKER = "job-worker"
 
@@ -84,18 +81,20 @@ def test_results_compare_the_text_only_where_spec_fixes_it() -> None:
                    job=False) is not None
 
 
-def test_a_reused_continuation_id_leaves_the_invariants() -> None:
-    """The oracle checks op ids for reuse, not continuation ids: a trace that adds c7
-    twice is accepted into states outside the freshness lemma of invariants.md."""
+def test_a_reused_continuation_id_is_rejected() -> None:
+    """Regression: the oracle checked op ids for reuse, not continuation ids, so a trace
+    that added c7 twice was accepted into states outside the freshness lemma of
+    invariants.md (due_at_most_once broken). Now the second add is refused."""
     trace: list[Observation] = [
         complete(1), ret(1),
         Invoke(2, AddOrRunNow("a", 7, "x")), ret(2),
         Invoke(3, AddOrRunNow("a", 7, "y")), ret(3),
     ]
     oracle = Oracle(initial_continuations())
-    assert oracle.feed(trace) is None
-    broken = {name for s in close(ATOMIC, oracle.states) for name in broken_invariants(s)}
-    assert "due_at_most_once" in broken
+    violation = oracle.feed(trace)
+    assert violation is not None
+    assert violation.index == 4
+    assert "c7 is added twice" in violation.explain()
 
 
 def test_the_harness_bounds_operations_in_flight() -> None:
@@ -115,9 +114,8 @@ def test_the_plain_oracle_accepts_a_race_with_the_jobs_completion(name: str) -> 
     assert verdict(RACES_WITH_THE_JOBS_COMPLETION[name], reduce=False) is None
 
 
-@pytest.mark.xfail(strict=True, reason="known gap (proofs_notes/model.md, Known gaps 1): "
-                   "closure_for takes the job's own steps without the operations they "
-                   "depend on")
+# Regression: closure_for took the job's own steps without the operations they depend
+# on, so the reduced oracle rejected these runs (found writing proofs_notes/model.md).
 @pytest.mark.parametrize("name", RACES_WITH_THE_JOBS_COMPLETION)
 def test_reduced_oracle_and_a_race_with_the_jobs_completion(name: str) -> None:
     assert verdict(RACES_WITH_THE_JOBS_COMPLETION[name], reduce=True) is None

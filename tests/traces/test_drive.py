@@ -321,7 +321,9 @@ def test_ctrl_c_on_the_command_line_exits_130(monkeypatch: pytest.MonkeyPatch) -
 def test_a_session_refuses_to_go_on_after_its_driver_broke() -> None:
     with DriverProcess(script("pass"), grace=0.3) as process:
         session = Session(process, ATOMIC)
-        with pytest.raises(DriverError, match="closed its stdout"):
+        # The driver is gone at once: the kit either fails to write the scenario or
+        # reads the end of its stdout, whichever comes first (a race of the OS's).
+        with pytest.raises(DriverError, match=r"closed its stdout|stopped reading its stdin"):
             session.run("continuations", [])
         with pytest.raises(DriverError, match="broke earlier"):
             session.run("continuations", [])
