@@ -16,7 +16,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from workerjob.model.chart import ascii_chart
 from workerjob.model.explorer import (
@@ -143,7 +150,7 @@ def _explore_one(variant: Variant, config: Config, spec: Spec, args: argparse.Na
 def _timed(variant: Variant, config: Config, spec: Spec, reduction: Reduction,
            err: Console | None, max_depth: int | None = None) -> Timed:
     """One search, timed, with a progress line on a terminal once it runs long."""
-    label = f"{variant.name} ({reduction})"
+    label = variant.name if reduction == FULL else f"{variant.name} ({reduction})"
     start = time.perf_counter()
     with _Ticker(label, err) as ticker:
         report = explore(variant, config, spec, reduce=reduction, max_depth=max_depth,
@@ -152,7 +159,8 @@ def _timed(variant: Variant, config: Config, spec: Spec, reduction: Reduction,
 
 
 class _Ticker:
-    """A spinner with the search's counts, shown only after half a second."""
+    """A progress line with the search's counts, shown only once a search has run
+    for half a second."""
 
     def __init__(self, label: str, console: Console | None) -> None:
         self.label = label
@@ -175,15 +183,15 @@ class _Ticker:
         if self.progress is None:
             if elapsed < 0.5:
                 return
+            # the total is unknown until the search ends: the bar pulses
             self.progress = Progress(SpinnerColumn(), TextColumn("{task.description}"),
-                                     TimeElapsedColumn(), console=self.console,
-                                     transient=True)
+                                     BarColumn(bar_width=20), TimeElapsedColumn(),
+                                     console=self.console, transient=True)
             self.progress.start()
-            self.task = self.progress.add_task(self.label)
+            self.task = self.progress.add_task(self.label, total=None)
         rate = states / elapsed if elapsed > 0 else 0.0
         self.progress.update(self.task, description=(
-            f"{self.label}: {states:,} states, {transitions:,} transitions, "
-            f"depth {depth}, {rate:,.0f} states/s"))
+            f"{self.label}: {states:,} states, depth {depth}, {rate:,.0f}/s"))
 
 
 # --- output ---------------------------------------------------------------------------

@@ -101,6 +101,10 @@ then finds a shortest counterexample over every interleaving."""
 
 @dataclass(frozen=True)
 class Counterexample:
+    """A run of the protocol that breaks something: its steps (one per instruction,
+    each with its process and what an observer saw), what kind of violation it shows,
+    and why (the oracle's own explanation, or the protocol check's sentence)."""
+
     variant: str
     spec: str
     kind: str
@@ -122,6 +126,9 @@ class Counterexample:
 
 @dataclass(frozen=True)
 class Report:
+    """What a search did and found. When it found a violation it stopped there, so its
+    counts cover the levels searched up to that one."""
+
     variant: Variant
     config: Config
     spec: Spec
