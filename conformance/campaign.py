@@ -68,6 +68,14 @@ def _describe(failure: BaseException) -> str:
     return f"{type(failure).__name__}: {failure}"
 
 
+def _notes(failure: BaseException) -> list[str]:
+    notes = [str(n) for n in getattr(failure, "__notes__", [])]
+    if isinstance(failure, BaseExceptionGroup):
+        for inner in failure.exceptions:
+            notes += _notes(inner)
+    return notes
+
+
 @contextlib.contextmanager
 def _captured() -> Iterator[list[str]]:
     lines: list[str] = []
@@ -103,7 +111,10 @@ def run_level(
         try:
             run_state_machine_as_test(seed(seed_value)(machine), settings=budget)
         except Exception as failure:  # every failure is the subject's
-            steps = "\n".join(line for line in printed if line.strip())
+            # Hypothesis prints the shrunk rules through its reporter, or (newer
+            # versions) attaches them to the exception as notes.
+            lines = [*printed, *_notes(failure)]
+            steps = "\n".join(line for line in lines if line.strip())
             result.report = f"{_describe(failure)}\n\nshrunk to these rules:\n{steps}"
     result.examples, result.steps, result.schedules = (
         stats.examples, stats.steps, len(stats.schedules))
