@@ -55,9 +55,12 @@ class Symmetry:
         return rename_pstate(self.m, s, perm), self.rename_set(o, perm)
 
     def permutation(self, s: PState) -> Perm:
+        if not self.groups:
+            return self.identity
+        signature = _signatures(s)
         perm = list(self.identity)
         for group in self.groups:
-            ranked = sorted(group, key=lambda k: _signature(s, k))
+            ranked = sorted(group, key=signature)
             for new, old in zip(group, ranked, strict=True):
                 perm[old] = new
         return tuple(perm)
@@ -84,15 +87,21 @@ class Symmetry:
                 if perm[k] != k}
 
 
-def _signature(s: PState, k: int) -> tuple[object, ...]:
-    cont = k + 1  # adder slot k is operation #k+1, continuation c<k+1>
-    locks = tuple(
-        (writer == k, bool(readers >> k & 1),
-         next((i for i, q in enumerate(queue) if q >> 1 == k), -1))
-        for writer, readers, queue in s.locks
-    )
-    return (s.pcs[k], s.regs[k], locks, any(c == cont for _, c in s.registry),
-            bool(s.started >> cont & 1), any(c == cont for c, _, _ in s.spawned))
+def _signatures(s: PState) -> Callable[[int], tuple[object, ...]]:
+    """What adder slot k is doing in `s`, as a sortable key."""
+    registered = {c for _, c in s.registry}
+    spawned = {c for c, _, _ in s.spawned}
+    (w0, r0, q0), (w1, r1, q1) = s.locks
+    at0 = {q >> 1: i for i, q in enumerate(q0)}
+    at1 = {q >> 1: i for i, q in enumerate(q1)}
+
+    def signature(k: int) -> tuple[object, ...]:
+        cont = k + 1  # adder slot k is operation #k+1, continuation c<k+1>
+        return (s.pcs[k], s.regs[k], w0 == k, r0 >> k & 1, at0.get(k, -1), w1 == k,
+                r1 >> k & 1, at1.get(k, -1), cont in registered, s.started >> cont & 1,
+                cont in spawned)
+
+    return signature
 
 
 def rename_pstate(m: Machine, s: PState, perm: Perm) -> PState:
