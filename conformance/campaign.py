@@ -99,7 +99,9 @@ def run_level(
     """One level for `examples` examples; `stats` (if given) accumulates across calls."""
     stats = stats if stats is not None else _ProgressStats(tick)
     machine = machine_for(subject, level, spec=spec, stats=stats)
-    phases = list(Phase) if shrink else [Phase.explicit, Phase.reuse, Phase.generate]
+    # No `explain` phase: its coverage notes are noise here, and they appear in one run
+    # of a seed and not in its replay (the database already holds the example).
+    phases = [Phase.explicit, Phase.reuse, Phase.generate] + ([Phase.shrink] if shrink else [])
     # The profile's database is kept (a failure replays from it too), except when not
     # shrinking: a quick kill check should not fill it with unshrunk examples.
     budget = settings(settings(), max_examples=examples, phases=phases,
