@@ -18,7 +18,6 @@ from hypothesis.stateful import run_state_machine_as_test
 
 from workerjob.model import ATOMIC, Spec
 
-from .loop import ControlledLoop
 from .machine import LEVELS, Stats, machine_for
 from .subject import Subject
 
@@ -45,16 +44,6 @@ class CampaignResult:
     @property
     def conforms(self) -> bool:
         return all(r.report is None for r in self.levels)
-
-
-class _ProgressStats(Stats):
-    def __init__(self, tick: Callable[[], None]) -> None:
-        super().__init__()
-        self._tick = tick
-
-    def add(self, loop: ControlledLoop) -> None:
-        super().add(loop)
-        self._tick()
 
 
 def _describe(failure: BaseException) -> str:
@@ -97,7 +86,7 @@ def run_level(
     stats: Stats | None = None,
 ) -> LevelResult:
     """One level for `examples` examples; `stats` (if given) accumulates across calls."""
-    stats = stats if stats is not None else _ProgressStats(tick)
+    stats = stats if stats is not None else Stats(tick=tick)
     machine = machine_for(subject, level, spec=spec, stats=stats)
     # No `explain` phase: its coverage notes are noise here, and they appear in one run
     # of a seed and not in its replay (the database already holds the example).
@@ -137,7 +126,7 @@ def run_campaign(
     """`examples` per level, the levels taking turns in rounds of `chunk` examples
     (round i seeded `seed_value + i`), so a bug that only one level can see is met
     early whichever it is; stops at the first violation."""
-    stats = {level: _ProgressStats(tick) for level in levels}
+    stats = {level: Stats(tick=tick) for level in levels}
     reports: dict[str, str | None] = dict.fromkeys(levels)
     done = 0
     while done < examples and not any(reports.values()):

@@ -86,12 +86,14 @@ class Stats:
     examples: int = 0
     steps: int = 0
     schedules: set[int] = field(default_factory=set)
+    tick: Callable[[], None] = lambda: None  # called after each example (progress bars)
 
     def add(self, loop: ControlledLoop) -> None:
         self.examples += 1
         schedule = loop.schedule
         self.steps += len(schedule)
         self.schedules.add(hash(tuple((s.index, s.label) for s in schedule)))
+        self.tick()
 
 
 class _GatedTask:
@@ -170,9 +172,7 @@ class SubjectMachine(RuleBasedStateMachine):
         async def run_op() -> None:
             await self.perform(op_id, op, call, translate)
             if then_read_state:
-                conts = self.continuations
-                await self.perform(self.rec.new_id(), ReadState(), lambda: conts.state,
-                                   lambda value: Ok(phase(value)))
+                await self.perform(self.rec.new_id(), *self.state_read())
 
         task = self.loop.create_task(run_op(), name=f"#{op_id} {op}")
         self.in_flight.add(task)
@@ -196,6 +196,11 @@ class SubjectMachine(RuleBasedStateMachine):
             self.rec.untranslatable(f"#{op_id} {op} returned {exc}")
             return
         self.rec.returned(op_id, result)
+
+    def state_read(self) -> tuple[Op, Callable[[], Any], Callable[[Any], Result]]:
+        """A read of the `state` property, as `start_op` and `perform` take it."""
+        conts = self.continuations
+        return ReadState(), lambda: conts.state, lambda value: Ok(phase(value))
 
     def room(self) -> bool:
         return len(self.in_flight) < MAX_IN_FLIGHT
@@ -249,9 +254,7 @@ class SubjectMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.room())
     @rule()
     def read_state(self) -> None:
-        conts = self.continuations
-        self.start_op(self.rec.new_id(), ReadState(), lambda: conts.state,
-                      lambda value: Ok(phase(value)))
+        self.start_op(self.rec.new_id(), *self.state_read())
 
     @rule(data=st.data(), steps=st.integers(1, 6))
     def step(self, data: st.DataObject, steps: int) -> None:
