@@ -25,8 +25,8 @@ import argparse
 import time
 from dataclasses import dataclass
 
-from workerjob.model.explorer import FULL, NONE, Reduction, Report, explore
-from workerjob.model.protocol import ORIGINAL, VARIANTS, Config, Variant
+from workerjob.model.protocol.explorer import FULL, NONE, Reduction, Report, explore
+from workerjob.model.protocol.protocol import ORIGINAL, VARIANTS, Config, Variant
 from workerjob.model.spec import ATOMIC, SPECS, TOKEN_READ_EARLY, Spec
 
 

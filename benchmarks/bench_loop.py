@@ -34,8 +34,8 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from workerjob.conformance.choosers import Chooser, FifoChooser, RandomChooser
-from workerjob.conformance.loop import ControlledLoop
+from workerjob.conformance.loop.choosers import Chooser, FifoChooser, RandomChooser
+from workerjob.conformance.loop.loop import ControlledLoop
 
 TARGET = 3.0
 

@@ -20,8 +20,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.mutants import MUTANTS
-from workerjob.conformance.campaign import run_campaign
-from workerjob.conformance.subject import load_subject
+from workerjob.conformance.stateful.campaign import run_campaign
+from workerjob.conformance.stateful.subject import load_subject
 
 
 def time_campaign(module: str, examples: int, seed: int) -> tuple[float, bool]:

@@ -8,6 +8,11 @@
 - `invariants`: named predicates over states and steps
 - `environment`: a bounded world, for generating traces and searching states
 - `oracle`: the online trace-inclusion check
+- `protocol/`: the original's protocol step by step, and its explorer (a sub-package)
+
+Pure: the standard library only, never asyncio, threads, clocks or randomness, and
+nothing of `workerjob.impl` or `workerjob.conformance` (`tests/test_architecture.py`).
+The atomic spec and its oracle never import `protocol/`.
 """
 
 from workerjob.model.actions import (

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from workerjob.conformance.profiles import load_profile
-from workerjob.conformance.subject import Subject, load_subject
+from workerjob.conformance.stateful.profiles import load_profile
+from workerjob.conformance.stateful.subject import Subject, load_subject
 
 load_profile()
 

@@ -3,24 +3,32 @@
 Each subcommand lives in its own module with `configure(parser)` and `run(args) -> int`.
 Exit codes are shared: 0 all holds, 1 a violation (with its report), 2 bad usage or
 unreadable input (argparse's own convention).
+
+The top of the conformance layer: this package may import every other package of
+`workerjob.conformance` and the model, and nothing imports it (but the `__main__` entry
+of a subcommand module that lives elsewhere, `traces.check_trace` and `traces.drive`).
+Commands that belong to one concept live with it; this package holds the dispatcher and
+the commands that only put other packages' work on a terminal (`verify`, `explore`,
+`diagram`).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
-import sys
 from collections.abc import Sequence
 from typing import Protocol, cast
 
 # name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "verify": ("workerjob.conformance.verify", "check an implementation against the model"),
-    "explore": ("workerjob.conformance.explore_cmd",
+    "verify": ("workerjob.conformance.cli.verify", "check an implementation against the model"),
+    "explore": ("workerjob.conformance.cli.explore_cmd",
                 "exhaustively explore the protocol model of the original"),
-    "diagram": ("workerjob.conformance.diagram", "draw the model's diagrams (Mermaid, DOT)"),
-    "check-trace": ("workerjob.conformance.check_trace", "check a trace file against the model"),
-    "drive": ("workerjob.conformance.drive", "check an implementation through a driver process"),
+    "diagram": ("workerjob.conformance.cli.diagram", "draw the model's diagrams (Mermaid, DOT)"),
+    "check-trace": ("workerjob.conformance.traces.check_trace",
+                    "check a trace file against the model"),
+    "drive": ("workerjob.conformance.traces.drive",
+              "check an implementation through a driver process"),
 }
 
 
@@ -55,6 +63,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     module, _ = COMMANDS[args.command]
     return _load(module).run(args)
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,6 +1,6 @@
 """`workerjob diagram`: draw the model's diagrams (Mermaid, DOT).
 
-The diagrams come from the model (`workerjob.model.diagrams`): the phases of a job
+The diagrams come from the model (`workerjob.conformance.render.diagrams`): the phases of a job
 and of a continuation, explored from the model's own transitions, and a
 counterexample as a sequence chart. Without `--out` the diagrams are printed; with it
 each one is written to a file of its own, with an index page (`README.md`) that shows
@@ -16,7 +16,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from workerjob.model import diagrams
+from workerjob.conformance.render import diagrams
 
 INDEX = "README.md"
 
@@ -62,6 +62,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 if __name__ == "__main__":
-    from .cli import main
+    from workerjob.conformance.cli import main
 
     sys.exit(main(["diagram", *sys.argv[1:]]))

@@ -1,8 +1,8 @@
 """`workerjob explore`: exhaustively explore the protocol model of the original.
 
-Every interleaving of a variant's processes within a bound (`model/protocol.py`) is
+Every interleaving of a variant's processes within a bound (`model/protocol/protocol.py`) is
 searched for a deadlock, a continuation left behind, or an observable trace the spec's
-oracle rejects (`model/explorer.py`). Exit 0 when everything holds, 1 with a
+oracle rejects (`model/protocol/explorer.py`). Exit 0 when everything holds, 1 with a
 counterexample when something fails, 2 on bad usage.
 """
 
@@ -25,8 +25,8 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from workerjob.model.chart import ascii_chart
-from workerjob.model.explorer import (
+from workerjob.conformance.render.explorer_chart import ascii_chart
+from workerjob.model.protocol.explorer import (
     FULL,
     NONE,
     SHORTEST,
@@ -35,8 +35,8 @@ from workerjob.model.explorer import (
     Report,
     explore,
 )
-from workerjob.model.explorer_inclusion import Inclusion, spec_traces_included
-from workerjob.model.protocol import BOOM, VARIANTS, Config, Variant
+from workerjob.model.protocol.explorer_inclusion import Inclusion, spec_traces_included
+from workerjob.model.protocol.protocol import BOOM, VARIANTS, Config, Variant
 from workerjob.model.spec import SPECS, Spec
 from workerjob.model.vocabulary import TaskError
 
@@ -313,6 +313,6 @@ def _result_json(o: Outcome) -> dict[str, object]:
 __all__ = ["configure", "run"]
 
 if __name__ == "__main__":
-    from .cli import main
+    from workerjob.conformance.cli import main
 
     sys.exit(main(["explore", *sys.argv[1:]]))

@@ -15,12 +15,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from workerjob.conformance.stateful.campaign import CampaignResult, run_campaign
+from workerjob.conformance.stateful.machine import LEVELS
+from workerjob.conformance.stateful.profiles import load_profile
+from workerjob.conformance.stateful.subject import DEFAULT_IMPL, ENV_VAR, SubjectError, load_subject
 from workerjob.model import SPECS
-
-from .campaign import CampaignResult, run_campaign
-from .machine import LEVELS
-from .profiles import load_profile
-from .subject import DEFAULT_IMPL, ENV_VAR, SubjectError, load_subject
 
 
 def _positive(text: str) -> int:
@@ -113,6 +112,6 @@ def show(result: CampaignResult, args: argparse.Namespace, console: Console) -> 
 
 
 if __name__ == "__main__":
-    from .cli import main
+    from workerjob.conformance.cli import main
 
     sys.exit(main(["verify", *sys.argv[1:]]))

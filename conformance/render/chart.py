@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from .loop import Step
+from workerjob.conformance.loop.loop import Step
 
 __all__ = ["lane_summary", "sequence_chart"]
 

@@ -264,8 +264,8 @@ OBSERVER = "observer"
 def counterexample_chart() -> Chart:
     """The explorer's shortest run in which `guard-dropped` (the original with the
     state guard released before the map insert) loses a continuation."""
-    from workerjob.model.explorer import MINIMAL_LOSS, shortest_counterexample
-    from workerjob.model.protocol import GUARD_DROPPED
+    from workerjob.model.protocol.explorer import MINIMAL_LOSS, shortest_counterexample
+    from workerjob.model.protocol.protocol import GUARD_DROPPED
 
     cx = shortest_counterexample(GUARD_DROPPED, MINIMAL_LOSS, ATOMIC)
     assert cx is not None, "guard-dropped was expected to lose a continuation"

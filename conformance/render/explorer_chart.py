@@ -13,7 +13,7 @@ process that took it; the observable column says what an observer saw.
 
 from __future__ import annotations
 
-from workerjob.model.explorer import Counterexample
+from workerjob.model.protocol.explorer import Counterexample
 
 OBSERVABLE = "observable"
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from workerjob.conformance.loop.choosers import Candidate
+from workerjob.conformance.loop.loop import ControlledLoop
 from workerjob.model import (
     ATOMIC,
     AddOrRunNow,
@@ -25,8 +27,6 @@ from workerjob.model import (
     initial_continuations,
 )
 
-from .choosers import Candidate
-from .loop import ControlledLoop
 from .recorder import Recorder
 from .subject import Subject, raised
 

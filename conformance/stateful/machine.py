@@ -22,6 +22,9 @@ from typing import Any, ClassVar
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
+from workerjob.conformance.loop.choosers import HypothesisChooser
+from workerjob.conformance.loop.loop import ControlledLoop
+from workerjob.conformance.render.chart import sequence_chart
 from workerjob.model import (
     ATOMIC,
     AddOrRunNow,
@@ -41,9 +44,6 @@ from workerjob.model import (
     initial_job,
 )
 
-from .chart import sequence_chart
-from .choosers import HypothesisChooser
-from .loop import ControlledLoop
 from .recorder import Recorder
 from .subject import Subject, Untranslatable, phase, raised, task_error
 

@@ -152,6 +152,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 if __name__ == "__main__":
-    from .cli import main
+    from workerjob.conformance.cli import main
 
     sys.exit(main(["check-trace", *sys.argv[1:]]))

@@ -44,11 +44,11 @@ from hypothesis import strategies as st
 from hypothesis.errors import HypothesisException
 from hypothesis.reporting import with_reporter
 
+from workerjob.conformance.stateful.machine import ADDERS, COMPLETERS, JOB_WORKER, KEYS
 from workerjob.model import SPECS, Invoke, Observation, Oracle, Spec
 
 from .check_trace import say
 from .jsonl import MAX_LINE_BYTES, JsonlError, JsonObject, decode_last, one_line, split_line
-from .machine import ADDERS, COMPLETERS, JOB_WORKER, KEYS
 from .trace_format import (
     MAX_IN_FLIGHT,
     EventParser,
@@ -762,6 +762,6 @@ def report(result: DriveResult, args: argparse.Namespace) -> None:
 
 
 if __name__ == "__main__":
-    from .cli import main
+    from workerjob.conformance.cli import main
 
     sys.exit(main(["drive", *sys.argv[1:]]))

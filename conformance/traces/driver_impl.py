@@ -1,13 +1,13 @@
 """The reference driver: the driver protocol (DRIVER.md) spoken for a Python subject.
 
-    python -m workerjob.conformance.driver_impl [--impl MODULE] [--loop controlled|asyncio]
+    python -m workerjob.conformance.traces.driver_impl [--impl MODULE] [--loop controlled|asyncio]
                                                 [--schedule fifo|random]
 
 It reads scenarios from stdin, one JSON object per line, runs each on a fresh event
 loop against `workerjob.impl` (or the module named by `--impl`, as `verify` loads it),
 and answers each with the v1 trace events it observed, then
 `{"event": "end", "scenario": n}`. `workerjob drive -- python -m
-workerjob.conformance.driver_impl` checks the bundled implementation the way a Rust or
+workerjob.conformance.traces.driver_impl` checks the bundled implementation the way a Rust or
 Go implementation is checked, through a pipe.
 
 The interleaving is the driver's business. By default a scenario runs on the kit's
@@ -30,6 +30,18 @@ import zlib
 from collections.abc import Callable
 from typing import Any, BinaryIO
 
+from workerjob.conformance.loop.choosers import RandomChooser
+from workerjob.conformance.loop.loop import ControlledLoop, Livelock
+from workerjob.conformance.stateful.subject import (
+    Subject,
+    SubjectError,
+    Untranslatable,
+    completion_type,
+    load_subject,
+    phase,
+    raised,
+    task_error,
+)
 from workerjob.model import (
     AddOrRunNow,
     Cancel,
@@ -49,19 +61,7 @@ from workerjob.model import (
     Wait,
 )
 
-from .choosers import RandomChooser
 from .jsonl import JsonObject
-from .loop import ControlledLoop, Livelock
-from .subject import (
-    Subject,
-    SubjectError,
-    Untranslatable,
-    completion_type,
-    load_subject,
-    phase,
-    raised,
-    task_error,
-)
 from .trace_format import dumps, observation_to_json
 
 PROTOCOL_VERSION = 1
@@ -323,7 +323,7 @@ def serve(subject: Subject, source: BinaryIO, out: BinaryIO, *, loop_kind: str =
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m workerjob.conformance.driver_impl",
+        prog="python -m workerjob.conformance.traces.driver_impl",
         description="The reference driver: runs the kit's scenarios (stdin) on a Python "
         "implementation and writes what it observed (stdout).",
     )

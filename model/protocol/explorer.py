@@ -49,11 +49,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from workerjob.model.actions import Observation
-from workerjob.model.explorer_spec import SpecHalf, SpecStates
-from workerjob.model.explorer_symmetry import Symmetry, rename_pstate
 from workerjob.model.oracle import Oracle
-from workerjob.model.protocol import GUARD_DROPPED, LOCK_NAMES, Config, Variant
-from workerjob.model.protocol_state import (
+from workerjob.model.protocol.explorer_spec import SpecHalf, SpecStates
+from workerjob.model.protocol.explorer_symmetry import Symmetry, rename_pstate
+from workerjob.model.protocol.protocol import GUARD_DROPPED, LOCK_NAMES, Config, Variant
+from workerjob.model.protocol.protocol_state import (
     Machine,
     PState,
     Record,

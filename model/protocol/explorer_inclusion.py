@@ -21,9 +21,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from workerjob.model.actions import Invoke, Observation
-from workerjob.model.explorer_spec import SpecHalf, SpecStates
-from workerjob.model.protocol import Config, Variant, operation
-from workerjob.model.protocol_state import Machine, PState, Step, ample, machine, successors
+from workerjob.model.protocol.explorer_spec import SpecHalf, SpecStates
+from workerjob.model.protocol.protocol import Config, Variant, operation
+from workerjob.model.protocol.protocol_state import (
+    Machine,
+    PState,
+    Step,
+    ample,
+    machine,
+    successors,
+)
 from workerjob.model.spec import Spec, expected_observations
 
 ProtocolStates = frozenset[PState]

@@ -20,8 +20,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from workerjob.model.actions import AddOrRunNow
-from workerjob.model.explorer_spec import SpecHalf, SpecStates
-from workerjob.model.protocol_state import LockT, Machine, PState, Reg
+from workerjob.model.protocol.explorer_spec import SpecHalf, SpecStates
+from workerjob.model.protocol.protocol_state import LockT, Machine, PState, Reg
 from workerjob.model.state import Due, Pending, State
 
 Perm = tuple[int, ...]

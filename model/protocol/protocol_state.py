@@ -20,7 +20,7 @@ from typing import NamedTuple
 
 from workerjob.model.actions import Invoke, Observation, Ok, Return, Start
 from workerjob.model.classify import classify
-from workerjob.model.protocol import (
+from workerjob.model.protocol.protocol import (
     LOCK_NAMES,
     MAP,
     READ,

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from workerjob.conformance.campaign import run_level
 from workerjob.conformance.cli import main
-from workerjob.conformance.subject import load_subject
+from workerjob.conformance.stateful.campaign import run_level
+from workerjob.conformance.stateful.subject import load_subject
 
 
 def test_bundled_implementation_conforms(capsys: pytest.CaptureFixture[str]) -> None:

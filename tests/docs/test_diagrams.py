@@ -9,10 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from workerjob.conformance import diagram
-from workerjob.conformance.cli import COMMANDS
-from workerjob.model import diagrams
-from workerjob.model.diagrams import Graph
+from workerjob.conformance.cli import COMMANDS, diagram
+from workerjob.conformance.render import diagrams
+from workerjob.conformance.render.diagrams import Graph
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMITTED = ROOT / "proofs_notes" / "diagrams"
@@ -104,7 +103,7 @@ def test_anomaly_trace_is_the_one_the_model_tests_use() -> None:
 
 
 def test_diagram_is_a_workerjob_command() -> None:
-    assert COMMANDS["diagram"][0] == "workerjob.conformance.diagram"
+    assert COMMANDS["diagram"][0] == "workerjob.conformance.cli.diagram"
 
 
 def _args(*argv: str) -> argparse.Namespace:

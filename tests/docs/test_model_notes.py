@@ -21,7 +21,7 @@ from tests.model.traces import (
     start,
     wait,
 )
-from workerjob.conformance import machine
+from workerjob.conformance.stateful import machine
 from workerjob.model import (
     Observation,
     Oracle,

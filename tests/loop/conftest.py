@@ -14,8 +14,8 @@ from typing import Any, TypeVar
 
 import pytest
 
-from workerjob.conformance.choosers import Chooser
-from workerjob.conformance.loop import ControlledLoop
+from workerjob.conformance.loop.choosers import Chooser
+from workerjob.conformance.loop.loop import ControlledLoop
 
 T = TypeVar("T")
 

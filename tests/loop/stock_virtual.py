@@ -22,7 +22,7 @@ from collections.abc import Callable
 from contextvars import Context
 from typing import Any, TypeVarTuple
 
-from workerjob.conformance.loop import _FifoTimerHandle
+from workerjob.conformance.loop.loop import _FifoTimerHandle
 
 _Ts = TypeVarTuple("_Ts")
 

@@ -12,8 +12,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from workerjob.conformance.choosers import RandomChooser
-from workerjob.conformance.loop import ControlledLoop
+from workerjob.conformance.loop.choosers import RandomChooser
+from workerjob.conformance.loop.loop import ControlledLoop
 
 from .conftest import CTask, MakeLoop, PyTask
 

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from workerjob.conformance.choosers import (
+from workerjob.conformance.loop.choosers import (
     Candidate,
     Chooser,
     FifoChooser,
@@ -26,7 +26,7 @@ from workerjob.conformance.choosers import (
     ReplayChooser,
     ScheduleDiverged,
 )
-from workerjob.conformance.loop import ControlledLoop, Step
+from workerjob.conformance.loop.loop import ControlledLoop, Step
 
 from .conftest import TASK_FACTORIES, MakeLoop, make_loop
 from .programs import LogEntry, Op, Program, check_log, programs, run_program

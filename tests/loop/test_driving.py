@@ -9,7 +9,7 @@ import weakref
 
 import pytest
 
-from workerjob.conformance.loop import ControlledLoop, Deadlock, Livelock
+from workerjob.conformance.loop.loop import ControlledLoop, Deadlock, Livelock
 
 
 def test_step_runs_one_callback_with_the_loop_running(loop: ControlledLoop) -> None:

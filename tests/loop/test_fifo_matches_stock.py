@@ -14,7 +14,7 @@ import asyncio
 import pytest
 from hypothesis import given, settings
 
-from workerjob.conformance.choosers import Chooser, FifoChooser, ReplayChooser
+from workerjob.conformance.loop.choosers import Chooser, FifoChooser, ReplayChooser
 
 from .conftest import TASK_FACTORIES, make_loop
 from .programs import LogEntry, Program, programs, run_program

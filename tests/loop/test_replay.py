@@ -8,8 +8,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from workerjob.conformance.choosers import Chooser, RandomChooser, ReplayChooser, ScheduleDiverged
-from workerjob.conformance.loop import Step
+from workerjob.conformance.loop.choosers import (
+    Chooser,
+    RandomChooser,
+    ReplayChooser,
+    ScheduleDiverged,
+)
+from workerjob.conformance.loop.loop import Step
 
 from .conftest import TASK_FACTORIES, MakeLoop, make_loop
 from .programs import LogEntry, Op, Program, programs, run_program

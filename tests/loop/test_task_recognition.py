@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from workerjob.conformance.loop import ControlledLoop, owning_task
+from workerjob.conformance.loop.loop import ControlledLoop, owning_task
 
 
 def scheduled_callbacks(loop: ControlledLoop) -> list[Callable[..., object]]:

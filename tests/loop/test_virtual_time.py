@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from workerjob.conformance.choosers import RandomChooser
-from workerjob.conformance.loop import ControlledLoop
+from workerjob.conformance.loop.choosers import RandomChooser
+from workerjob.conformance.loop.loop import ControlledLoop
 
 from .conftest import MakeLoop
 

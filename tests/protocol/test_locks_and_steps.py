@@ -8,8 +8,8 @@ import dataclasses
 import pytest
 
 from workerjob.model.actions import AddOrRunNow, Invoke, Observation, Ok, Return, Start
-from workerjob.model.explorer import end_problems, state_problems
-from workerjob.model.protocol import (
+from workerjob.model.protocol.explorer import end_problems, state_problems
+from workerjob.model.protocol.protocol import (
     ADD_ORIGINAL,
     MAP,
     STATE,
@@ -27,7 +27,7 @@ from workerjob.model.protocol import (
     SetDone,
     program,
 )
-from workerjob.model.protocol_state import (
+from workerjob.model.protocol.protocol_state import (
     FREE,
     _disciplined,
     lock_acquire,

@@ -7,10 +7,10 @@ from functools import cache
 
 import pytest
 
+from workerjob.conformance.render.explorer_chart import ascii_chart
 from workerjob.model import ATOMIC, SPECS, TOKEN_READ_EARLY, Oracle, initial_continuations
 from workerjob.model.actions import Cancel, Invoke, Ok, ReadState, Return, Start
-from workerjob.model.chart import ascii_chart
-from workerjob.model.explorer import (
+from workerjob.model.protocol.explorer import (
     DEADLOCK,
     FULL,
     LOST,
@@ -22,8 +22,8 @@ from workerjob.model.explorer import (
     guard_dropped_counterexample,
     shortest_counterexample,
 )
-from workerjob.model.explorer_inclusion import spec_traces_included
-from workerjob.model.protocol import (
+from workerjob.model.protocol.explorer_inclusion import spec_traces_included
+from workerjob.model.protocol.protocol import (
     BOOM,
     CLASSIFY_AT_EFFECT,
     GUARD_DROPPED,
@@ -294,8 +294,8 @@ def test_an_unsound_reduction_would_be_caught(monkeypatch: pytest.MonkeyPatch) -
     """The comparisons above can fail: call every lock step safe, as if lock steps
     commuted with the other processes', and the reduced search misses guard-dropped's
     lost continuation, which the plain search finds."""
-    from workerjob.model import protocol_state
-    from workerjob.model.protocol import Acquire, Release
+    from workerjob.model.protocol import protocol_state
+    from workerjob.model.protocol.protocol import Acquire, Release
 
     sound = protocol_state._safe
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from workerjob.conformance.chart import lane_summary, sequence_chart
-from workerjob.conformance.choosers import ReplayChooser
-from workerjob.conformance.loop import Step
+from workerjob.conformance.loop.choosers import ReplayChooser
+from workerjob.conformance.loop.loop import Step
+from workerjob.conformance.render.chart import lane_summary, sequence_chart
 
 from .conftest import MakeLoop
 
@@ -79,6 +79,6 @@ def test_chart_of_a_real_run(new_loop: MakeLoop) -> None:
 
 def test_default_task_names_give_way_to_the_loops_own_numbers() -> None:
     # Regression: "Task-13" in one run was "Task-5" in its replay, so two reports of
-    # one failure differed (tests/conformance/test_verify_cli.py replays by seed).
+    # one failure differed (tests/cli/test_verify_cli.py replays by seed).
     steps = [Step(0, 1, "Task-13", 0.0, "Task-13", 4), Step(0, 1, "job", 0.0, "job", 1)]
     assert sequence_chart(steps).splitlines()[0] == "step  time  choice  task 4  job"

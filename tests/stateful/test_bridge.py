@@ -4,11 +4,11 @@ continuation; on the bundled implementation the same schedule loses nothing."""
 
 from __future__ import annotations
 
-from workerjob.conformance.bridge import TaskOrderChooser, asyncio_order, replay
-from workerjob.conformance.choosers import Candidate
-from workerjob.conformance.subject import load_subject
+from workerjob.conformance.loop.choosers import Candidate
+from workerjob.conformance.stateful.bridge import TaskOrderChooser, asyncio_order, replay
+from workerjob.conformance.stateful.subject import load_subject
 from workerjob.model import Invoke, Start
-from workerjob.model.explorer import guard_dropped_counterexample
+from workerjob.model.protocol.explorer import guard_dropped_counterexample
 
 
 def add_awaits_where_the_guard_drops(process: str, step: str) -> bool:

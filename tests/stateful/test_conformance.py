@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from hypothesis.stateful import run_state_machine_as_test
 
-from workerjob.conformance.machine import LEVELS, machine_for
-from workerjob.conformance.subject import Subject
+from workerjob.conformance.stateful.machine import LEVELS, machine_for
+from workerjob.conformance.stateful.subject import Subject
 
 
 @pytest.mark.parametrize("level", list(LEVELS))

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from workerjob.conformance.machine import MAX_IN_FLIGHT, ContinuationsMachine, machine_for
-from workerjob.conformance.subject import load_subject
+from workerjob.conformance.stateful.machine import MAX_IN_FLIGHT, ContinuationsMachine, machine_for
+from workerjob.conformance.stateful.subject import load_subject
 from workerjob.model import Invoke, ReadState, Return
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from tests.mutants import MUTANTS
-from workerjob.conformance.campaign import run_campaign
-from workerjob.conformance.subject import load_subject
+from workerjob.conformance.stateful.campaign import run_campaign
+from workerjob.conformance.stateful.subject import load_subject
 
 BUDGET = 200  # examples per level: `workerjob verify`'s default
 SEED = 20261128  # fixed, so the verdicts replay; the Hypothesis runs differ by seed

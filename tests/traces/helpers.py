@@ -13,7 +13,7 @@ from workerjob.conformance.cli import main
 ROOT = Path(__file__).resolve().parents[2]
 VECTORS = ROOT / "test_vectors"
 PYTHON = sys.executable
-REFERENCE_DRIVER = [PYTHON, "-m", "workerjob.conformance.driver_impl"]
+REFERENCE_DRIVER = [PYTHON, "-m", "workerjob.conformance.traces.driver_impl"]
 EXAMPLE_DRIVER = [PYTHON, str(Path(__file__).with_name("example_driver.py"))]
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from workerjob.conformance.jsonl import MAX_DEPTH
+from workerjob.conformance.traces.jsonl import MAX_DEPTH
 
 from .helpers import HEADER_C, HEADER_J, PYTHON, ROOT, VECTORS, cli, trace
 

@@ -15,9 +15,9 @@ import jsonschema
 import pytest
 from hypothesis import given, settings
 
-from workerjob.conformance import drive
-from workerjob.conformance.check_trace import check_file
-from workerjob.conformance.drive import (
+from workerjob.conformance.traces import drive
+from workerjob.conformance.traces.check_trace import check_file
+from workerjob.conformance.traces.drive import (
     DriverError,
     DriveResult,
     DriverProcess,
@@ -28,8 +28,8 @@ from workerjob.conformance.drive import (
     scenario_message,
     scenarios,
 )
-from workerjob.conformance.jsonl import JsonObject
-from workerjob.conformance.trace_format import Level
+from workerjob.conformance.traces.jsonl import JsonObject
+from workerjob.conformance.traces.trace_format import Level
 from workerjob.model import SPECS
 
 from .helpers import EXAMPLE_DRIVER, PYTHON, REFERENCE_DRIVER, ROOT, cli
@@ -37,7 +37,7 @@ from .helpers import EXAMPLE_DRIVER, PYTHON, REFERENCE_DRIVER, ROOT, cli
 ATOMIC = SPECS["atomic"]
 FAST = {"grace": 0.3}  # misbehaving drivers: do not wait long before SIGTERM and SIGKILL
 DRIVER_SCHEMA = jsonschema.Draft202012Validator(
-    json.loads((ROOT / "conformance" / "driver-v1.schema.json").read_text()))
+    json.loads((ROOT / "conformance" / "traces" / "driver-v1.schema.json").read_text()))
 
 
 def drive_with(command: list[str], **options: object) -> DriveResult:

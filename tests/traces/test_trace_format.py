@@ -11,11 +11,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import run_state_machine_as_test
 
-from workerjob.conformance.check_trace import check_stream
-from workerjob.conformance.jsonl import JsonlError
-from workerjob.conformance.machine import JOB_WORKER, machine_for
-from workerjob.conformance.subject import Subject
-from workerjob.conformance.trace_format import (
+from workerjob.conformance.stateful.machine import JOB_WORKER, machine_for
+from workerjob.conformance.stateful.subject import Subject
+from workerjob.conformance.traces.check_trace import check_stream
+from workerjob.conformance.traces.jsonl import JsonlError
+from workerjob.conformance.traces.trace_format import (
     LEVELS,
     EventParser,
     Header,

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from workerjob.conformance import vectors
-from workerjob.conformance.check_trace import check_file
+from workerjob.conformance.traces import vectors
+from workerjob.conformance.traces.check_trace import check_file
 
 from .helpers import VECTORS, cli
 
@@ -18,7 +18,7 @@ FILES = sorted(VECTORS.glob("*.jsonl"))
 
 def test_the_committed_vectors_are_what_the_generator_writes() -> None:
     assert vectors.differences(VECTORS) == [], (
-        "regenerate with: python -m workerjob.conformance.vectors --write test_vectors")
+        "regenerate with: python -m workerjob.conformance.traces.vectors --write test_vectors")
 
 
 def test_there_are_vectors_of_every_kind() -> None:

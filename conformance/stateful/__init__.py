@@ -1,0 +1,10 @@
+"""Checking an implementation in process: the Hypothesis state machines and the campaign.
+
+`subject` is the adapter that maps any implementation's names onto the model's (it
+loads the implementation by module name, so nothing here imports `workerjob.impl`);
+`recorder` turns what the implementation does into the model's observations; `machine`
+holds the `RuleBasedStateMachine`s, one per level, run on a controllable loop and checked
+online by the oracle; `campaign` runs them; `profiles` names the Hypothesis profiles;
+`bridge` replays an explorer counterexample on the loop. It may import the model,
+`conformance.loop` and `conformance.render`; not `traces` or `cli`.
+"""

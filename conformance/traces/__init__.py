@@ -1,0 +1,10 @@
+"""Checking an implementation out of process, through traces.
+
+`trace_format` and `jsonl` read and write trace format v1 (`trace-v1.schema.json`,
+`DRIVER.md`); `check_trace` checks a recorded trace against the model (`workerjob
+check-trace`); `drive` speaks the driver protocol (`driver-v1.schema.json`) to a driver
+process (`workerjob drive`); `driver_impl` is the reference driver for a Python subject;
+`vectors` generates the fixed cases of `test_vectors/`. It may import the model and
+`conformance.loop`, `render` and `stateful` (the subject adapter, the campaign's worker
+names); not `cli` (but in a `__main__` entry).
+"""
