@@ -69,9 +69,9 @@ def report(ch: Channel, phase: Phase, r: Report) -> ReportOutcome:
     if r.done < 0 or (r.total is not None and not 0 <= r.done <= r.total):
         return Refused("ValueError", f"{r} is out of range")
     if isinstance(phase, Done):
-        return Refused("RuntimeError", "the job is Done: its progress is closed")
+        return Refused("RuntimeError", "closed-at-done: the job is Done, its progress closed")
     if ch.latest is not None and r.done < ch.latest.done:
-        return Refused("ValueError", f"{r} goes back from {ch.latest.done:g}")
+        return Refused("ValueError", f"monotone: {r} goes back from {ch.latest.done:g}")
     return Accepted(Channel(ch.version + 1, r))
 
 
@@ -88,11 +88,11 @@ def deliver(ch: Channel, reader: Reader, version: int) -> Reader | str:
     `ch`. Allowed when it is the latest (`latest-only`) and newer than what the reader
     saw (`in-order`): a slow reader skips versions, never goes back, never repeats."""
     if reader.ended:
-        return "the reader's iteration had already ended"
+        return "ends-at-done: the reader's iteration had already ended"
     if version <= reader.seen:
-        return f"report #{version} after report #{reader.seen}: out of order or repeated"
+        return f"in-order: report #{version} after report #{reader.seen}"
     if version != ch.version:
-        return f"report #{version} is not the latest (#{ch.version})"
+        return f"latest-only: report #{version} is not the latest (#{ch.version})"
     return Reader(version)
 
 
@@ -100,9 +100,9 @@ def end_of_updates(ch: Channel, phase: Phase, reader: Reader) -> Reader | str:
     """The reader's iteration ends. Allowed only at Done (`ends-at-done`) and once the
     reader has seen the last report (`last-seen`)."""
     if not isinstance(phase, Done):
-        return "the iteration ended while the job is still Running"
+        return "ends-at-done: the iteration ended while the job is still Running"
     if reader.seen != ch.version:
-        return (f"the iteration ended without the last report #{ch.version} "
+        return (f"last-seen: the iteration ended without the last report #{ch.version} "
                 f"(the reader saw #{reader.seen} last)")
     return Reader(reader.seen, ended=True)
 
@@ -111,5 +111,5 @@ def reader_must_end(phase: Phase, reader: Reader) -> str | None:
     """At quiescence, with the reader free to go on: a reader of a Done job has ended
     (`reader-ends`, the liveness half of `ends-at-done`)."""
     if isinstance(phase, Done) and not reader.ended:
-        return "the job is Done and the reader's iteration never ended"
+        return "reader-ends: the job is Done and the reader's iteration never ended"
     return None

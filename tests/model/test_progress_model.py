@@ -41,7 +41,7 @@ def test_reports_are_monotone_and_each_is_a_new_version() -> None:
         assert isinstance(out, Accepted)
         ch = out.channel
     assert ch == Channel(4, Report(3, 3))
-    back = Refused("ValueError", "progress 2/3 goes back from 3")
+    back = Refused("ValueError", "monotone: progress 2/3 goes back from 3")
     assert report(ch, RUNNING, Report(2, 3)) == back
 
 
