@@ -13,9 +13,10 @@ atomic spec) and adds, beside the oracle, the progress model of
   (`end_of_updates`); at quiescence, with every reader free, every reader of a Done
   job must have ended (`reader_must_end`);
 - `job.progress.latest` must be the last report accepted;
-- after every rule, and once more at the end, `snapshot()` (relative to the snapshot
-  taken when the example began) must be `metrics_of` one of the oracle's states, which
-  it then narrows to those (at the end: one of the states where nothing more happens).
+- after every step of the loop and every rule, and once more at the end, `snapshot()`
+  (relative to the snapshot taken when the example began) must be `metrics_of` one of
+  the oracle's states, which it then narrows to those (at the end: one of the states
+  where nothing more happens).
 
 Reports come from two places, both in the job's context: `run()` itself (a request it
 performs at its next step) and a task `run()` spawned (the rule runs the call in a copy
@@ -50,6 +51,7 @@ from workerjob.model.progress import (
 )
 from workerjob.model.spec import internal_transitions
 
+from ..choosers import HypothesisChooser
 from ..machine import ERRORS, LEVELS, JobMachine, Stats, errors
 from ..recorder import Recorder
 from ..subject import Subject, task_error
@@ -166,6 +168,10 @@ class ProgressMachine(JobMachine):
         self.rtask = _ReportingTask(self)
         self.task = self.rtask  # type: ignore[assignment]  # what the job level's rules see
         self.job = self.subject.WorkerJob(self.workers["job-worker"], self.rtask, self.token)
+        # One reader and a launch from the start (the job level covers a job never
+        # launched); rules add (slow) readers and may launch again.
+        self.start_reader(slow=False)
+        self.launch()
 
     # --- the checks -------------------------------------------------------------------
 
@@ -330,6 +336,22 @@ class ProgressMachine(JobMachine):
     def finish_run(self, error: int) -> None:
         self.rtask.outcome.set_result(ERRORS[error]())
         self.rtask.wake.set()
+
+    @rule(data=st.data(), steps=st.integers(1, 6))
+    def step(self, data: st.DataObject, steps: int) -> None:
+        """The job level's `step`, with the metrics checked after every step of the loop:
+        between two steps no callback is half done, so every instrument must agree with
+        the state at that instant."""
+        chooser = HypothesisChooser(data, max_draws=self.draws_left)
+        self.loop.chooser = chooser
+        try:
+            for _ in range(steps):
+                if not self.loop.step():
+                    break
+                self.check_metrics(self.possible(), "after a step of the loop")
+        finally:
+            self.loop.chooser = None
+            self.draws_left -= chooser.draws
 
     @invariant()
     def conforms(self) -> None:  # the job level's invariant, and ours
