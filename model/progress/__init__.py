@@ -12,6 +12,7 @@ and nothing else of the project.
 """
 
 from workerjob.model.progress.channel import (
+    INVARIANTS,
     Accepted,
     Channel,
     Reader,
@@ -34,6 +35,7 @@ from workerjob.model.progress.metrics import (
 __all__ = [
     "COUNTERS",
     "GAUGES",
+    "INVARIANTS",
     "Accepted",
     "Channel",
     "Metrics",

@@ -19,6 +19,18 @@ from dataclasses import dataclass
 
 from workerjob.model.vocabulary import Done, Phase
 
+INVARIANTS: dict[str, str] = {
+    "monotone": "The done of accepted reports never decreases.",
+    "closed-at-done": "No report is accepted at an instant where the phase is Done.",
+    "latest-only": "A reader is given the latest report at the instant it gets it.",
+    "in-order": "The versions a reader is given strictly increase.",
+    "last-seen": "A reader's iteration ends only after it was given the last report.",
+    "ends-at-done": "A reader's iteration ends only once the job is Done.",
+    "reader-ends": "At quiescence, every free reader of a Done job has ended.",
+}
+"""The channel's named invariants; each refusal below starts with the name it enforces,
+and `proofs_notes/progress.md` proves each under the same name."""
+
 
 @dataclass(frozen=True, slots=True)
 class Report:
