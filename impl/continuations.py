@@ -54,6 +54,10 @@ class Continuations:
     It is held weakly, so that a job and its continuations form no reference cycle
     and are freed as soon as the last reference goes, without waiting for the
     cyclic collector; it must therefore support weak references.
+
+    `on_done` (optional) is called with no arguments at the instant the phase becomes
+    Done, before any continuation starts; WorkerJob closes its progress channel there,
+    so that readers end at Done whoever completes the continuations. It must not raise.
     """
 
     __slots__ = ("__weakref__", "_on_done", "_owner", "_registry", "_state")
