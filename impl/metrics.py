@@ -153,12 +153,15 @@ def _now() -> float:
 # --- the job's hooks ----------------------------------------------------------------------
 
 
-def job_queued(scope: Registry | None = None) -> JobMeter | None:
-    """A scheduler queued a job (`submit`). Keep the meter; pass it to the next hooks."""
+def job_queued(scope: Registry | None = None, *, at: float | None = None) -> JobMeter | None:
+    """A scheduler queued a job (`submit`). Keep the meter; pass it to the next hooks.
+
+    `at`: the time on the scheduler's loop clock, for a `submit` made where no loop is
+    running (default: the running loop's time)."""
     if not _on:
         return None
     meter = JobMeter(scope)
-    meter.queued_at = _now()
+    meter.queued_at = _now() if at is None else at
     for r in meter.registries():
         r.jobs_queued += 1
     return meter

@@ -155,7 +155,7 @@ class ProgressMachine(JobMachine):
         self.log: list[str] = []
         self.problem: str | None = None  # the first progress or metrics violation
         self.channel = Channel()
-        self.versions: dict[str, int] = {}  # a report's note -> its version
+        self.accepted: dict[str, tuple[int, Report]] = {}  # note -> version, report
         self.readers: list[_ReaderRecord] = []
         self.free = False  # at quiescence: slow readers no longer wait
         self.reports = 0
@@ -212,20 +212,20 @@ class ProgressMachine(JobMachine):
         if isinstance(accepted, Accepted):
             self.channel = accepted.channel
             if r.note is not None:
-                self.versions[r.note] = accepted.channel.version
+                self.accepted[r.note] = (accepted.channel.version, r)
 
     def reader_got(self, i: int, value: Any) -> None:
         reader = self.readers[i]
         note = getattr(value, "note", None)
         self.log.append(f"reader {i} <- {value!r}")
-        version = self.versions.get(note) if isinstance(note, str) else None
-        if version is None or self.channel.latest is None:
-            self.violated(f"reader {i} got {value!r}, which was never reported")
+        found = self.accepted.get(note) if isinstance(note, str) else None
+        if found is None:
+            self.violated(f"reader {i} got {value!r}, which no accepted report made")
             return
-        made = [r for r in (self.channel.latest,) if r.note == note]
-        if made and (getattr(value, "done", None), getattr(value, "total", None)) != (
-                made[0].done, made[0].total):
-            self.violated(f"reader {i} got {value!r}, reported as {made[0]}")
+        version, made = found
+        if (getattr(value, "done", None), getattr(value, "total", None)) != (made.done,
+                                                                             made.total):
+            self.violated(f"reader {i} got {value!r}, reported as {made}")
             return
         nxt = deliver(self.channel, reader.model, version)
         if isinstance(nxt, str):

@@ -137,7 +137,7 @@ async def test_the_scheduler_and_timeout_hooks() -> None:
     scope = m.Registry()
     before = snapshot()
     queued = m.job_queued(scope)
-    cancelled = m.job_queued(scope)
+    cancelled = m.job_queued(scope, at=asyncio.get_running_loop().time())
     assert delta(before, snapshot())["jobs_queued"] == 2 and scope.jobs_queued == 2
     m.job_dequeued(cancelled, cancelled=True)
     meter = m.job_launched(queued)  # leaves the queue, starts
@@ -259,3 +259,30 @@ def test_opentelemetry_publishes_the_snapshot() -> None:
             assert value["sum"] == pytest.approx(snap[key]["sum"])
         else:
             assert value == snap[key], key
+
+
+def test_without_opentelemetry_nothing_is_published_and_all_works() -> None:
+    """The extra is optional: with `opentelemetry` not importable, the implementation
+    imports, counts, and has no instrument to record into."""
+    script = textwrap.dedent("""
+        import asyncio, sys
+        sys.modules["opentelemetry"] = None  # import opentelemetry -> ImportError
+        from workerjob.impl import CancellationToken, Worker, WorkerJob, snapshot, metrics
+
+        class Task:
+            async def run(self):
+                pass
+
+        async def main():
+            job = WorkerJob(Worker("w"), Task(), CancellationToken())
+            job.launch()
+            await job.wait()
+
+        asyncio.run(main())
+        assert metrics._otel_run_duration is None
+        print(snapshot()["jobs_completed"]["normal"])
+    """)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=120, check=False)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "1"
