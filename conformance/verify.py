@@ -49,7 +49,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=_seed, default=None, metavar="N",
                         help="seed of the campaign (default: random, printed)")
     parser.add_argument("--level", choices=[*LEVELS, "all"], default="all",
-                        help="check Continuations alone, the WorkerJob, or both")
+                        help="check Continuations alone, the WorkerJob, its progress and "
+                        "metrics, or all (default)")
     parser.add_argument("--spec", choices=sorted(SPECS), default="atomic",
                         help="the spec to check against (default: atomic)")
     parser.add_argument("--json", action="store_true", help="print a JSON summary")

@@ -173,3 +173,25 @@ async def test_a_cancelled_reader_does_not_disturb_the_others() -> None:
     gate.set()
     assert await asyncio.wait_for(b, 1) == Progress(1)
     await job.wait()
+
+
+@pytest.mark.asyncio
+async def test_an_equal_report_is_a_new_value_for_a_reader() -> None:
+    step = asyncio.Event()
+
+    async def body() -> None:
+        report_progress(1, None, "same")
+        await step.wait()
+        report_progress(1, None, "same")
+
+    job = job_of(body)
+    job.launch()
+    got: list[Progress] = []
+
+    async def reader() -> None:
+        async for p in job.progress.updates():
+            got.append(p)
+            step.set()
+
+    await asyncio.wait_for(asyncio.gather(reader(), job.wait()), 1)
+    assert got == [Progress(1, None, "same")] * 2
