@@ -6,6 +6,8 @@ subject checks nothing. They share names, not code.
 
 from .continuations import Continuations
 from .job import WorkerJob
+from .metrics import snapshot
+from .progress import Progress, ProgressChannel, report_progress
 from .token import CancellationToken
 from .types import (
     CompletionType,
@@ -24,8 +26,12 @@ __all__ = [
     "Continuations",
     "Done",
     "JobState",
+    "Progress",
+    "ProgressChannel",
     "Running",
     "Worker",
     "WorkerJob",
     "WorkerTask",
+    "report_progress",
+    "snapshot",
 ]

@@ -16,6 +16,7 @@ import inspect
 import weakref
 from collections.abc import Awaitable, Callable
 
+from . import metrics
 from ._checks import check_callable, check_error, check_key, check_token, check_worker
 from .token import CancellationToken
 from .types import CompletionType, ContinuationFn, Done, JobState, Running, Worker
@@ -53,14 +54,21 @@ class Continuations:
     It is held weakly, so that a job and its continuations form no reference cycle
     and are freed as soon as the last reference goes, without waiting for the
     cyclic collector; it must therefore support weak references.
+
+    `on_done` (optional) is called with no arguments at the instant the phase becomes
+    Done, before any continuation starts; WorkerJob closes its progress channel there,
+    so that readers end at Done whoever completes the continuations. It must not raise.
     """
 
-    __slots__ = ("__weakref__", "_owner", "_registry", "_state")
+    __slots__ = ("__weakref__", "_on_done", "_owner", "_registry", "_state")
 
-    def __init__(self, *, owner: object | None = None) -> None:
+    def __init__(
+        self, *, owner: object | None = None, on_done: Callable[[], None] | None = None
+    ) -> None:
         self._state: JobState = _RUNNING
         self._registry: dict[str, ContinuationFn] = {}
         self._owner = None if owner is None else weakref.ref(owner)
+        self._on_done = on_done  # called at the instant of Done (the job's progress)
 
     @property
     def state(self) -> JobState:
@@ -104,6 +112,8 @@ class Continuations:
         if isinstance(state, Done):
             self._spawn(asyncio.get_running_loop(), key, callback, worker, state)
         else:
+            if key not in self._registry:
+                metrics.continuation_registered()
             self._registry[key] = callback
 
     async def complete(
@@ -147,6 +157,9 @@ class Continuations:
         # Take the registry before spawning anything: with an eager task factory a
         # continuation starts inside create_task, and must find the registry empty.
         due, self._registry = self._registry, {}
+        metrics.continuations_due(len(due))
+        if self._on_done is not None:
+            self._on_done()
         for key, callback in due.items():
             self._spawn(loop, key, callback, worker, state)
         return True
@@ -167,6 +180,7 @@ class Continuations:
         self, key: str, callback: ContinuationFn, worker: Worker, state: Done
     ) -> None:
         """Run one due continuation; whatever it raises goes to the loop's handler."""
+        metrics.continuation_started()
         try:
             awaitable = callback(worker, state.completion_type, state.error_message)
             if not inspect.isawaitable(awaitable):
@@ -181,6 +195,7 @@ class Continuations:
             self._report(key, worker, state, exc)
 
     def _report(self, key: str, worker: Worker, state: Done, exc: BaseException) -> None:
+        metrics.continuation_raised()
         asyncio.get_running_loop().call_exception_handler(
             {
                 "message": f"WorkerJob continuation {key!r} raised {type(exc).__name__}",

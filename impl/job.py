@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from . import metrics, progress
 from ._checks import check_task, check_token, check_worker
 from .continuations import Continuations
 from .token import CancellationToken
@@ -21,8 +22,10 @@ class WorkerJob:
 
     __slots__ = (
         "__weakref__",
+        "_meter",
         "_wait_claimed",
         "cancellation_token",
+        "progress",
         "task_handle",
         "worker",
         "worker_job_continuations",
@@ -42,8 +45,12 @@ class WorkerJob:
         self.worker_task = worker_task
         self.cancellation_token = cancellation_token
         self.task_handle: asyncio.Task[None] | None = None
-        self.worker_job_continuations = Continuations(owner=self)
+        # The channel closes at the instant the continuations become Done, whoever
+        # completes them (its `_close` holds the channel, not the job: no cycle).
+        self.progress = progress.ProgressChannel()
+        self.worker_job_continuations = Continuations(owner=self, on_done=self.progress._close)
         self._wait_claimed = False
+        self._meter: metrics.JobMeter | None = None  # a scheduler may set it at submit
 
     def launch(self) -> None:
         """Start the job's task on the running loop. A second launch is a RuntimeError."""
@@ -55,6 +62,7 @@ class WorkerJob:
         # first step never enters its coroutine at all.
         task.add_done_callback(self._settle_from_task)
         self.task_handle = task
+        self._meter = metrics.job_launched(self._meter)
 
     def cancel(self) -> None:
         """Cancel the token, nothing else: cancellation is cooperative."""
@@ -94,7 +102,9 @@ class WorkerJob:
         return self.task_handle is not None and self.task_handle.done()
 
     async def _drive(self) -> None:
+        progress.enter(self.progress)  # in this task's own context: report_progress()
         try:
+            metrics.attempt_started(self._meter)
             await self.worker_task.run()
         except BaseException as exc:
             # No await between run() ending and the re-raise: the outcome is recorded
@@ -111,6 +121,8 @@ class WorkerJob:
         self.worker_job_continuations._settle(
             error, self.worker, self.cancellation_token, hard_cancel=hard_cancel
         )
+        # The same instant as Done: the job stops running and is counted completed.
+        metrics.job_ended(self._meter, self.worker_job_continuations.state)
 
     def _settle_from_task(self, task: asyncio.Task[None]) -> None:
         """Complete from the finished task's outcome, unless already Done (idempotent)."""
@@ -121,6 +133,8 @@ class WorkerJob:
                 self._settle(_cancelled_error(task), hard_cancel=True)
             else:
                 self._settle(task.exception())
+        # Done by someone else and the task cancelled before run(): ended all the same.
+        metrics.job_ended(self._meter, self.worker_job_continuations.state)
 
     def __repr__(self) -> str:
         launched = (

@@ -48,7 +48,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=_seed, default=None, metavar="N",
                         help="seed of the campaign (default: random, printed)")
     parser.add_argument("--level", choices=[*LEVELS, "all"], default="all",
-                        help="check Continuations alone, the WorkerJob, or both")
+                        help="check Continuations alone, the WorkerJob, its progress and "
+                        "metrics, or all (default)")
     parser.add_argument("--spec", choices=sorted(SPECS), default="atomic",
                         help="the spec to check against (default: atomic)")
     parser.add_argument("--json", action="store_true", help="print a JSON summary")
@@ -85,6 +86,7 @@ def as_json(result: CampaignResult, spec: str) -> dict[str, object]:
         "spec": spec,
         "seed": result.seed,
         "conforms": result.conforms,
+        "skipped": result.skipped,
         "levels": [
             {"level": r.level, "examples": r.examples, "steps": r.steps,
              "distinct_schedules": r.schedules, "violations": r.violations,
@@ -106,6 +108,9 @@ def show(result: CampaignResult, args: argparse.Namespace, console: Console) -> 
         table.add_row(r.level, str(r.examples), str(r.steps), str(r.schedules),
                       f"[red]{r.violations}" if r.violations else "0")
     console.print(table)
+    for level in result.skipped:
+        console.print(f"level {level} skipped: {result.subject} does not export what it "
+                      "drives (report_progress, snapshot)", soft_wrap=True)
     verdict = "[green]conforms" if result.conforms else "[red]does not conform"
     console.print(f"{result.subject} {verdict}[/]  (seed {result.seed}; replay with "
                   f"--seed {result.seed} --examples {args.examples})", soft_wrap=True)

@@ -18,6 +18,7 @@ from hypothesis.stateful import run_state_machine_as_test
 
 from workerjob.model import ATOMIC, Spec
 
+from . import progress as _progress  # noqa: F401  (registers the progress level)
 from .machine import LEVELS, Stats, machine_for
 from .subject import Subject
 
@@ -40,6 +41,7 @@ class CampaignResult:
     subject: str
     seed: int
     levels: list[LevelResult] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # levels the subject cannot be driven at
 
     @property
     def conforms(self) -> bool:
@@ -125,7 +127,10 @@ def run_campaign(
 ) -> CampaignResult:
     """`examples` per level, the levels taking turns in rounds of `chunk` examples
     (round i seeded `seed_value + i`), so a bug that only one level can see is met
-    early whichever it is; stops at the first violation."""
+    early whichever it is; stops at the first violation. A level whose names the
+    subject does not export (the progress level) is skipped, and said so."""
+    skipped = [level for level in levels if not LEVELS[level].supports(subject)]
+    levels = tuple(level for level in levels if level not in skipped)
     stats = {level: Stats(tick=tick) for level in levels}
     reports: dict[str, str | None] = dict.fromkeys(levels)
     done = 0
@@ -138,7 +143,7 @@ def run_campaign(
                 reports[level] = found.report
                 break
         done += budget
-    out = CampaignResult(subject.name, seed_value)
+    out = CampaignResult(subject.name, seed_value, skipped=skipped)
     for level in levels:
         s = stats[level]
         out.levels.append(LevelResult(level, s.examples, s.steps, len(s.schedules),

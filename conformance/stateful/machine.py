@@ -124,6 +124,11 @@ class SubjectMachine(RuleBasedStateMachine):
     max_draws: ClassVar[int] = 200  # schedule draws per example, then FIFO
     stats: ClassVar[Stats | None] = None
 
+    @classmethod
+    def supports(cls, subject: Subject) -> bool:
+        """Whether `subject` exports what this level drives (else the level is skipped)."""
+        return True
+
     def __init__(self) -> None:
         super().__init__()
         self.loop = ControlledLoop()

@@ -16,7 +16,8 @@ def test_bundled_implementation_conforms(capsys: pytest.CaptureFixture[str]) -> 
     summary = json.loads(capsys.readouterr().out)
     assert summary["conforms"] is True
     assert summary["seed"] == 3
-    assert [lv["level"] for lv in summary["levels"]] == ["continuations", "job"]
+    assert [lv["level"] for lv in summary["levels"]] == ["continuations", "job", "progress"]
+    assert summary["skipped"] == []
     assert all(lv["examples"] >= 20 and lv["steps"] > 0 for lv in summary["levels"])
 
 

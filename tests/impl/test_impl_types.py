@@ -33,6 +33,11 @@ def test_exports_are_specs_names() -> None:
         "Worker",
         "WorkerJob",
         "WorkerTask",
+        # ENHANCEMENTS.md, Progress and Metrics
+        "Progress",
+        "ProgressChannel",
+        "report_progress",
+        "snapshot",
     }
     for name in impl.__all__:
         assert getattr(impl, name) is not None

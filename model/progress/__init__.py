@@ -1,0 +1,52 @@
+"""The model of progress reporting and metrics (ENHANCEMENTS.md, "Progress", "Metrics").
+
+Pure, like the rest of `workerjob.model`: frozen values and short functions, no asyncio,
+no clock. It may import `workerjob.model` (the atomic spec's `State` and phases, since
+progress closes at the job's Done and every metric is a function of the job's state)
+and nothing else of the project.
+
+- `channel`: a job's progress as part of its state (a watch channel: monotone, closed at
+  Done) and what a reader of `updates()` may see;
+- `metrics`: every counter and gauge as a function of the model's state and of the
+  counts the harness keeps, with the invariants that tie them together.
+"""
+
+from workerjob.model.progress.channel import (
+    INVARIANTS,
+    Accepted,
+    Channel,
+    Reader,
+    Refused,
+    Report,
+    ReportOutcome,
+    deliver,
+    end_of_updates,
+    reader_must_end,
+    report,
+)
+from workerjob.model.progress.metrics import (
+    COUNTERS,
+    GAUGES,
+    Metrics,
+    metrics_of,
+    metrics_problems,
+)
+
+__all__ = [
+    "COUNTERS",
+    "GAUGES",
+    "INVARIANTS",
+    "Accepted",
+    "Channel",
+    "Metrics",
+    "Reader",
+    "Refused",
+    "Report",
+    "ReportOutcome",
+    "deliver",
+    "end_of_updates",
+    "metrics_of",
+    "metrics_problems",
+    "reader_must_end",
+    "report",
+]
