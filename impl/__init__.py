@@ -6,6 +6,7 @@ subject checks nothing. They share names, not code.
 
 from .continuations import Continuations
 from .job import WorkerJob
+from .scheduler import JobScheduler
 from .token import CancellationToken
 from .types import (
     CompletionType,
@@ -23,6 +24,7 @@ __all__ = [
     "ContinuationFn",
     "Continuations",
     "Done",
+    "JobScheduler",
     "JobState",
     "Running",
     "Worker",
