@@ -18,7 +18,7 @@ from hypothesis.stateful import run_state_machine_as_test
 
 from workerjob.model import ATOMIC, Spec
 
-from .machine import LEVELS, Stats, machine_for
+from .machine import Stats, levels_for, machine_for
 from .subject import Subject
 
 
@@ -118,14 +118,16 @@ def run_campaign(
     examples: int,
     seed_value: int,
     spec: Spec = ATOMIC,
-    levels: tuple[str, ...] = tuple(LEVELS),
+    levels: tuple[str, ...] | None = None,
     shrink: bool = True,
     chunk: int = 50,
     tick: Callable[[], None] = lambda: None,
 ) -> CampaignResult:
-    """`examples` per level, the levels taking turns in rounds of `chunk` examples
-    (round i seeded `seed_value + i`), so a bug that only one level can see is met
-    early whichever it is; stops at the first violation."""
+    """`examples` per level (default: every level the subject supports), the levels
+    taking turns in rounds of `chunk` examples (round i seeded `seed_value + i`), so a
+    bug that only one level can see is met early whichever it is; stops at the first
+    violation."""
+    levels = levels_for(subject) if levels is None else levels
     stats = {level: Stats(tick=tick) for level in levels}
     reports: dict[str, str | None] = dict.fromkeys(levels)
     done = 0

@@ -392,12 +392,23 @@ class JobMachine(SubjectMachine):
         self.start_op(self.rec.new_id(), Cancel(), lambda: job.cancel(), then_read_state=True)
 
 
-LEVELS: dict[str, type[SubjectMachine]] = {"continuations": ContinuationsMachine,
-                                          "job": JobMachine}
+# The scheduler level lives in stateful/ (it imports this module's Stats: imported here,
+# after Stats, to register it).
+from .stateful.scheduler import SchedulerMachine  # noqa: E402
+
+LEVELS: dict[str, type[SubjectMachine] | type[SchedulerMachine]] = {
+    "continuations": ContinuationsMachine, "job": JobMachine, "scheduler": SchedulerMachine}
 
 
-def machine_for(subject: Subject, level: str, *, spec: Spec = ATOMIC,
-                stats: Stats | None = None, max_draws: int = 200) -> type[SubjectMachine]:
+def levels_for(subject: Subject) -> tuple[str, ...]:
+    """The levels `subject` can be checked at: the scheduler level needs a `JobScheduler`
+    (ENHANCEMENTS.md), which an implementation of SPEC.md alone need not export."""
+    return tuple(name for name in LEVELS
+                 if name != "scheduler" or hasattr(subject.module, "JobScheduler"))
+
+
+def machine_for(subject: Subject, level: str, *, spec: Spec = ATOMIC, stats: Stats | None = None,
+                max_draws: int = 200) -> type[SubjectMachine] | type[SchedulerMachine]:
     """A machine class bound to `subject` (a fresh subclass: the rules are shared)."""
     base = LEVELS[level]
     attrs = {"subject": subject, "spec": spec, "stats": stats, "max_draws": max_draws}

@@ -18,7 +18,7 @@ from rich.table import Table
 from workerjob.model import SPECS
 
 from .campaign import CampaignResult, run_campaign
-from .machine import LEVELS
+from .machine import LEVELS, levels_for
 from .profiles import load_profile
 from .subject import DEFAULT_IMPL, ENV_VAR, SubjectError, load_subject
 
@@ -49,7 +49,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=_seed, default=None, metavar="N",
                         help="seed of the campaign (default: random, printed)")
     parser.add_argument("--level", choices=[*LEVELS, "all"], default="all",
-                        help="check Continuations alone, the WorkerJob, or both")
+                        help="check Continuations alone, the WorkerJob, the JobScheduler, or all "
+                        "(the scheduler only when the implementation exports JobScheduler)")
     parser.add_argument("--spec", choices=sorted(SPECS), default="atomic",
                         help="the spec to check against (default: atomic)")
     parser.add_argument("--json", action="store_true", help="print a JSON summary")
@@ -64,7 +65,12 @@ def run(args: argparse.Namespace) -> int:
         err.print(f"workerjob verify: {exc}", markup=False, highlight=False, soft_wrap=True)
         return 2
     seed_value = args.seed if args.seed is not None else random.randrange(2**32)
-    levels = tuple(LEVELS) if args.level == "all" else (args.level,)
+    levels = levels_for(subject) if args.level == "all" else (args.level,)
+    if not set(levels) <= set(levels_for(subject)):
+        err.print(f"workerjob verify: {subject.name!r} does not export JobScheduler: it "
+                  "cannot be checked at the scheduler level", markup=False, highlight=False,
+                  soft_wrap=True)
+        return 2
     progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(),
                         MofNCompleteColumn(), TimeElapsedColumn(), console=err,
                         disable=args.json or not err.is_terminal, transient=True)

@@ -105,7 +105,7 @@ def right_job_next(step: Step) -> bool:
         e = next((q for q in s.queue if q.job == job), None)
         if e is None or not _room_for(s, e):
             return False
-        if any(q.key < e.key and _room_for(s, q) for q in s.queue):
+        if any(q.key < e.key and _room_for(s, q) and q.job not in s.tokens for q in s.queue):
             return False  # a job ahead of it (priority, then FIFO) fitted and was passed over
         s = replace(s, queue=tuple(q for q in s.queue if q.job != job),
                     running=(*s.running, e), started=s.started | {job})
@@ -118,7 +118,8 @@ def fifo_among_equals(step: Step) -> bool:
     s = step.mid
     for job in step.started:
         e = next(q for q in s.queue if q.job == job)
-        if any(q.priority == e.priority and q.seq < e.seq and _room_for(s, q) for q in s.queue):
+        if any(q.priority == e.priority and q.seq < e.seq and _room_for(s, q)
+               and q.job not in s.tokens for q in s.queue):
             return False
         s = replace(s, queue=tuple(q for q in s.queue if q.job != job),
                     running=(*s.running, e))
@@ -127,11 +128,13 @@ def fifo_among_equals(step: Step) -> bool:
 
 def cancelled_cleanly(step: Step) -> bool:
     new = step.after.cancelled - step.before.cancelled
-    was_queued = {e.job for e in step.before.queue}
+    was_queued = {e.job for e in step.mid.queue} | {e.job for e in step.before.queue}
     return (
         new <= was_queued
-        and not new & step.after.started
+        and new <= step.after.tokens  # the scheduler completes without running only
+        and not new & step.after.started  # ... a job whose token is cancelled
         and not new & {e.job for e in step.after.queue}
+        and not set(step.started) & step.mid.tokens  # a cancelled job never starts
         and step.before.cancelled <= step.after.cancelled
     )
 
@@ -139,7 +142,8 @@ def cancelled_cleanly(step: Step) -> bool:
 def completed_once(step: Step) -> bool:
     b, a = step.before, step.after
     newly = a.completed - b.completed
-    came_from = {e.job for e in b.queue} | {e.job for e in b.running}
+    came_from = {e.job for e in b.queue} | {e.job for e in step.mid.queue} | {
+        e.job for e in b.running}
     return b.completed <= a.completed and newly <= came_from and b.started <= a.started and not (
         set(step.started) & b.started) and len(set(step.started)) == len(step.started)
 
@@ -151,12 +155,14 @@ def closed_starts_nothing(step: Step) -> bool:
 STEP_INVARIANTS = (
     StepInvariant("right-job-next", "Each job started is, at the instant it starts, the first "
                   "in queue order (highest priority, then earliest submitted) among those that "
-                  "fit.", right_job_next),
+                  "fit (a job whose token is cancelled is passed over: it never starts).",
+                  right_job_next),
     StepInvariant("fifo-among-equals", "Among jobs of equal priority that fit, the earliest "
                   "submitted starts first.", fifo_among_equals),
     StepInvariant("cancelled-cleanly", "A job cancelled while queued leaves the queue, "
-                  "completes at once and never starts; no other job is cancelled by the "
-                  "scheduler.", cancelled_cleanly),
+                  "completes at once and never starts; a job whose token was cancelled "
+                  "never starts; the scheduler completes no other job without running it.",
+                  cancelled_cleanly),
     StepInvariant("completed-once", "A job completes only from the queue (cancelled) or from "
                   "running (ended), never twice; a job starts at most once.", completed_once),
     StepInvariant("closed-starts-nothing", "Once closing, the scheduler starts no job.",

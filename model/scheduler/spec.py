@@ -39,12 +39,31 @@ def start(s: Sched, e: Entry) -> Sched:
     )
 
 
+def drop(s: Sched, e: Entry) -> Sched:
+    """`e` leaves the queue and completes without running (cancelled)."""
+    return replace(
+        s,
+        queue=tuple(q for q in s.queue if q.job != e.job),
+        completed=s.completed | {e.job},
+        cancelled=s.cancelled | {e.job},
+    )
+
+
+def skip_cancelled(s: Sched) -> Sched:
+    """A job whose token was cancelled before it could leave the queue is completed,
+    not started, when it would start (ENHANCEMENTS: "at the latest when it would start")."""
+    while not s.closing and (e := first_that_fits(s)) is not None and e.job in s.tokens:
+        s = drop(s, e)
+    return s
+
+
 def dispatch(s: Sched) -> tuple[Sched, tuple[int, ...]]:
-    """Start queued jobs while one fits, each time the first in queue order that fits."""
+    """Start queued jobs while one fits, each time the first in queue order that fits
+    (one whose token is cancelled is completed instead, and the next considered)."""
     started: list[int] = []
     if s.closing:
         return s, ()
-    while (e := first_that_fits(s)) is not None:
+    while (e := first_that_fits(s := skip_cancelled(s))) is not None:
         s = start(s, e)
         started.append(e.job)
     return s, tuple(started)
@@ -101,17 +120,18 @@ def release(s: Sched, job: int) -> Sched:
 
 
 def cancel(s: Sched, job: int) -> tuple[Sched, bool]:
-    """`job.cancel()`: a queued job leaves the queue and completes cancelled at once
-    (True); any other job is not the scheduler's business (False, nothing changes).
-    No dispatch: a job leaving the queue frees no room."""
-    if not any(e.job == job for e in s.queue):
+    """`job.cancel()`: the job's token is cancelled; a queued job leaves the queue and
+    completes cancelled at once (True). For any other job the scheduler does nothing now
+    (False): a running job's room is free when its run() ends, and a job not yet
+    submitted is completed, not started, when it would start. No dispatch: a job leaving
+    the queue frees no room."""
+    if job in s.started or job in s.completed:
+        return s, False  # its token no longer matters to the scheduler
+    s = replace(s, tokens=s.tokens | {job})
+    e = next((q for q in s.queue if q.job == job), None)
+    if e is None:
         return s, False
-    return replace(
-        s,
-        queue=tuple(e for e in s.queue if e.job != job),
-        completed=s.completed | {job},
-        cancelled=s.cancelled | {job},
-    ), True
+    return drop(s, e), True
 
 
 def close(s: Sched) -> tuple[Sched, tuple[int, ...]]:
@@ -123,5 +143,6 @@ def close(s: Sched) -> tuple[Sched, tuple[int, ...]]:
         queue=(),
         completed=s.completed | set(gone),
         cancelled=s.cancelled | set(gone),
+        tokens=s.tokens | set(gone),
         closing=True,
     ), gone

@@ -53,7 +53,12 @@ class Sched:
     - `started`: every job ever started (a job starts at most once);
     - `completed`: every job that completed: ended after running, or cancelled while
       queued (a job completes exactly once);
-    - `cancelled`: the jobs cancelled while queued (a subset of `completed`);
+    - `cancelled`: the jobs completed without running: cancelled while queued, or
+      reaching the head of the queue with their token already cancelled (a subset of
+      `completed`);
+    - `tokens`: the jobs whose token was cancelled before they started (`job.cancel()`
+      while queued, or before the submission); a started job's token is not the
+      scheduler's business;
     - `closing`: `aclose()` was called: nothing is accepted or started any more.
     """
 
@@ -63,6 +68,7 @@ class Sched:
     started: frozenset[int] = frozenset()
     completed: frozenset[int] = frozenset()
     cancelled: frozenset[int] = frozenset()
+    tokens: frozenset[int] = frozenset()
     closing: bool = False
     next_seq: int = 0
 

@@ -65,9 +65,13 @@ def steps(s: Sched, dispatch_fn: Dispatch = dispatch) -> Iterator[Step]:
     for needs in BAD_NEEDS:
         mid, verdict = enqueue(s, 9, 0, needs)
         yield Step(f"submit 9 {needs} -> {verdict}", s, mid, (), mid)
-    for e in s.queue:
-        mid, _ = cancel(s, e.job)
-        yield Step(f"cancel {e.job}", s, mid, (), mid)
+    # Cancel a queued job, or the next job before its submission (a running job's
+    # token is not the scheduler's business: `cancel` leaves the state as it is).
+    unsubmitted = [j for j in JOBS if j not in submitted][:1]
+    for job in [*(e.job for e in s.queue), *unsubmitted]:
+        if job not in s.tokens:
+            mid, _ = cancel(s, job)
+            yield Step(f"cancel {job}", s, mid, (), mid)
     for e in s.running:
         mid = release(s, e.job)
         after, started = dispatch_fn(mid)
@@ -188,10 +192,22 @@ def ignores_closing(s: Sched) -> tuple[Sched, tuple[int, ...]]:
     ],
 )
 def test_a_broken_dispatch_is_caught(broken: Dispatch, invariant: str) -> None:
-    states, all_steps = explore(broken)
-    failed = {i.name for i in STATE_INVARIANTS if not all(i.holds(s) for s in states)}
-    failed |= {i.name for i in STEP_INVARIANTS if not all(i.holds(st) for st in all_steps)}
-    assert invariant in failed
+    """The same exploration, with the dispatch broken, stops at the first step or state
+    that breaks `invariant` (it must find one)."""
+    state_inv = {i.name: i for i in STATE_INVARIANTS}.get(invariant)
+    step_inv = {i.name: i for i in STEP_INVARIANTS}.get(invariant)
+    seen = {start_state()}
+    todo = [start_state()]
+    while todo:
+        for step in steps(todo.pop(), broken):
+            if step_inv is not None and not step_inv.holds(step):
+                return
+            if state_inv is not None and not state_inv.holds(step.after):
+                return
+            if step.after not in seen:
+                seen.add(step.after)
+                todo.append(step.after)
+    pytest.fail(f"no reachable state or step breaks {invariant}")
 
 
 def test_closed_starts_nothing_can_fail() -> None:
