@@ -265,12 +265,17 @@ class JobScheduler:
                 return
             admission = best[2]
             heapq.heappop(self._classes[admission.needs])
-            if admission.job.cancellation_token.is_cancelled():
-                # Cancelled other than through job.cancel(): seen now, as it would start.
+            if self._cancelled_before_start(admission):
                 self._queued -= 1
                 self._complete_unstarted(admission)
                 continue
             self._start(admission)
+
+    def _cancelled_before_start(self, admission: _Admission) -> bool:
+        """Its token was cancelled other than through job.cancel() while queued (the
+        token's own cancel(), or job.cancel() before the submission): seen now, as the
+        job would start, and it is completed instead."""
+        return admission.job.cancellation_token.is_cancelled()
 
     def _start(self, admission: _Admission) -> None:
         self._queued -= 1

@@ -182,13 +182,15 @@ def _running(s: Sched) -> str:
 
 def _launch(v: View, job: int) -> View:
     s = v.core
+    # The most specific reason first: a job queued when aclose() began was cancelled
+    # by it, and starting it is the closed scheduler's fault.
+    if s.closing:
+        raise Rejected("closed-starts-nothing", f"job {job} started after aclose() began")
     if job in s.cancelled:
         raise Rejected("cancelled-never-runs", f"job {job} was cancelled while queued, "
                        "and started all the same")
     if job in s.started:
         raise Rejected("runs-once", f"job {job} was already started")
-    if s.closing:
-        raise Rejected("closed-starts-nothing", f"job {job} started after aclose() began")
     e = next((q for q in s.queue if q.job == job), None)
     if e is None:
         raise Rejected("unknown-job", f"job {job} is not queued (never accepted)")
@@ -259,6 +261,45 @@ def _step(v: View, obs: SchedObservation) -> View:
     raise AssertionError(f"unknown observation {obs!r}")
 
 
+def _all_heard(v: View) -> Sched:
+    """The scheduler as if it had heard of every ended run (reachable or not): the most
+    room it could ever think it has. The same from every view."""
+    core = v.core
+    for job in v.ended:
+        core = replace(core, running=tuple(e for e in core.running if e.job != job),
+                       completed=core.completed | {job})
+    return core
+
+
+_SAME_IN_EVERY_VIEW = ("closed-starts-nothing", "cancelled-never-runs", "runs-once",
+                       "unknown-job")
+
+
+def _diagnose_launch(views: list[View], job: int, rejections: list[Rejected]) -> Rejected:
+    """Why no view allows `job` to start now, named by the invariant broken:
+    - what does not depend on the view (closed, cancelled, started before, unknown);
+    - in some view it fits but another job comes first: the order (priority, FIFO);
+    - it does not fit even with every ended run taken into account: the running count
+      or a capacity;
+    - else it fits once every end is heard of, but the scheduler, on hearing of an end,
+      should have started another job first and did not: a job left stranded, by
+      head-of-line blocking or otherwise."""
+    if rejections[0].name in _SAME_IN_EVERY_VIEW:
+        return rejections[0]
+    for r in rejections:
+        if r.name in ("fifo-among-equals", "priority-order"):
+            return r
+    try:
+        _launch(View(_all_heard(views[0])), job)
+    except Rejected as r:
+        if r.name in ("max-concurrent", "capacity"):
+            return r
+    for v in views:
+        if v.submitting is None and first_that_fits(v.core) is not None:
+            return _stranded(v)
+    return rejections[0]
+
+
 # --- the oracle ---------------------------------------------------------------------------
 
 
@@ -312,9 +353,8 @@ class SchedOracle:
             except Rejected as r:
                 rejections.append(r)
         if not nxt:
-            # A launch is judged by the best-informed view (the most room it may think
-            # it has); anything else by the least-informed (what it must have done).
-            pick = rejections[0] if isinstance(obs, Launched) else rejections[-1]
+            pick = (_diagnose_launch(views, obs.job, rejections) if isinstance(obs, Launched)
+                    else rejections[-1])  # the least-informed view: what it must have done
             self.violation = SchedViolation(pick.name, index, obs, pick.reason)
             return self.violation
         if isinstance(obs, WaitReturned):
