@@ -117,8 +117,14 @@ def _check_scheduler(stream: BinaryIO, limits: Limits) -> Outcome:
     if verdict.violation is None:
         return Outcome("conforms", f"{verdict.events} events", None, "scheduler", "scheduler",
                        verdict.events)
-    return Outcome("violation", verdict.violation.explain(), verdict.line, "scheduler",
-                   "scheduler", verdict.events)
+    v = verdict.violation
+    if v.observation is None:
+        message = f"at the end of the trace (after line {verdict.events + 1}):\n{v.explain()}"
+    else:
+        event = one_line(dumps(scheduler_trace.to_json(v.observation)))
+        message = f"at this event:\n  {event}\n{v.explain()}"
+    return Outcome("violation", message, verdict.line, "scheduler", "scheduler",
+                   verdict.events)
 
 
 def check_file(path: str, *, spec: str | None = None, limits: Limits = Limits()) -> Outcome:

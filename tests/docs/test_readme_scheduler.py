@@ -8,6 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from workerjob.conformance.cli import main
+
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
@@ -37,3 +41,14 @@ def test_the_urgent_job_jumps_the_queue_in_the_output() -> None:
 
 def test_the_readme_says_a_large_job_can_starve() -> None:
     assert "**A large job can starve.**" in section()
+
+
+def test_the_readme_check_trace_command_prints_what_it_shows(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    command = "workerjob check-trace test_vectors/scheduler/rejected-lifo.jsonl"
+    match = re.search(rf"```sh\n{re.escape(command)}\n```\n\n```text\n(.*?)```", README,
+                      re.DOTALL)
+    assert match, "README.md no longer shows the scheduler's check-trace example"
+    monkeypatch.chdir(ROOT)
+    assert main(command.split()[1:]) == 1
+    assert capsys.readouterr().out == match.group(1)
