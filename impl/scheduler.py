@@ -90,8 +90,15 @@ class _Admission:
         self._waiter: asyncio.Future[asyncio.Task[None] | None] | None = None
 
     def withdraw(self) -> None:
-        if self.state == QUEUED:
-            self.scheduler._drop(self)
+        if self.state != QUEUED:
+            return
+        try:
+            asyncio.get_running_loop()  # the continuations start as tasks: they need it
+        except RuntimeError:
+            # Cancelled from outside the loop: the token is cancelled, so the scheduler
+            # completes the job when it would start (changing nothing now).
+            return
+        self.scheduler._drop(self)
 
     async def launched(self) -> asyncio.Task[None] | None:
         if self.state == QUEUED:

@@ -354,6 +354,34 @@ async def test_submit_refuses_a_launched_or_submitted_job() -> None:
     await sched.aclose()
 
 
+def test_a_queued_job_cancelled_outside_the_loop_completes_when_it_would_start() -> None:
+    log = Log()
+    sched = JobScheduler(1)
+    loop = asyncio.new_event_loop()
+    try:
+        runner, runner_task = make("runner", log)
+        queued, _ = make("queued", log)
+
+        async def submit_both() -> None:
+            sched.submit(runner)
+            sched.submit(queued)
+
+        loop.run_until_complete(submit_both())
+        queued.cancel()  # no running loop: nothing can start now, nothing changes
+        assert sched.queued == 1 and isinstance(state_of(queued), Running)
+
+        async def finish() -> None:
+            runner_task.finish()
+            await runner.wait()
+            await settle()
+
+        loop.run_until_complete(finish())
+        assert state_of(queued) == Done(CompletionType.CANCELLED, None)
+        assert log.started == ["runner"] and sched.queued == 0
+    finally:
+        loop.close()
+
+
 def test_submit_needs_a_running_loop() -> None:
     sched = JobScheduler(1)
     job, _ = make("job", Log())
