@@ -104,9 +104,14 @@ def to_json(obs: SchedObservation) -> JsonObject:
     raise TypeError(f"not a scheduler observation: {obs!r}")
 
 
+def dumps_line(obj: JsonObject) -> str:
+    """One line of a scheduler trace, newline included."""
+    return json.dumps(obj, separators=(", ", ": ")) + "\n"
+
+
 def dump(header: SchedHeader, observations: Iterable[SchedObservation]) -> str:
     lines = [header_to_json(header), *(to_json(o) for o in observations)]
-    return "".join(json.dumps(line, separators=(", ", ": ")) + "\n" for line in lines)
+    return "".join(dumps_line(line) for line in lines)
 
 
 # --- reading ---------------------------------------------------------------------------
