@@ -8,6 +8,7 @@ from .continuations import Continuations
 from .job import WorkerJob
 from .metrics import snapshot
 from .progress import Progress, ProgressChannel, report_progress
+from .scheduler import JobScheduler
 from .token import CancellationToken
 from .types import (
     CompletionType,
@@ -25,6 +26,7 @@ __all__ = [
     "ContinuationFn",
     "Continuations",
     "Done",
+    "JobScheduler",
     "JobState",
     "Progress",
     "ProgressChannel",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Protocol
 
 from . import metrics, progress
 from ._checks import check_task, check_token, check_worker
@@ -11,6 +12,18 @@ from .token import CancellationToken
 from .types import Running, Worker, WorkerTask
 
 __all__ = ["WorkerJob"]
+
+
+class Admission(Protocol):
+    """A scheduler's hold on a job it has queued (impl/scheduler.py). Set by `submit`;
+    the scheduler clears it just before it launches the job, and keeps it on a job it
+    completed without running (cancelled while queued)."""
+
+    def withdraw(self) -> None:
+        """The job was cancelled: leave the queue and complete it now (if still queued)."""
+
+    async def launched(self) -> asyncio.Task[None] | None:
+        """The job's task once the scheduler launched it; None if it never will."""
 
 
 class WorkerJob:
@@ -22,6 +35,7 @@ class WorkerJob:
 
     __slots__ = (
         "__weakref__",
+        "_admission",
         "_meter",
         "_wait_claimed",
         "cancellation_token",
@@ -51,11 +65,15 @@ class WorkerJob:
         self.worker_job_continuations = Continuations(owner=self, on_done=self.progress._close)
         self._wait_claimed = False
         self._meter: metrics.JobMeter | None = None  # a scheduler may set it at submit
+        self._admission: Admission | None = None
 
     def launch(self) -> None:
-        """Start the job's task on the running loop. A second launch is a RuntimeError."""
+        """Start the job's task on the running loop. A second launch is a RuntimeError,
+        and so is a launch of a job submitted to a JobScheduler (the scheduler launches it)."""
         if self.task_handle is not None:
             raise RuntimeError("WorkerJob already launched")
+        if self._admission is not None:
+            raise RuntimeError("WorkerJob was submitted to a JobScheduler, which launches it")
         loop = asyncio.get_running_loop()  # RuntimeError when there is none
         task = loop.create_task(self._drive())
         # Safety net for the one outcome `_drive` cannot see: a task cancelled before its
@@ -65,8 +83,11 @@ class WorkerJob:
         self._meter = metrics.job_launched(self._meter)
 
     def cancel(self) -> None:
-        """Cancel the token, nothing else: cancellation is cooperative."""
+        """Cancel the token, nothing else: cancellation is cooperative. A job queued in a
+        JobScheduler leaves the queue and completes Done(CANCELLED, None) at once."""
         self.cancellation_token.cancel()
+        if self._admission is not None:
+            self._admission.withdraw()
 
     async def wait(self) -> None:
         """Wait for the task and its continuations to be due; re-raise what run() raised.
@@ -75,11 +96,23 @@ class WorkerJob:
         leaves the job running (it is not a hard cancel) and does not use up the wait.
         """
         task = self.task_handle
-        if task is None:
+        admission = self._admission
+        if task is None and admission is None:
             raise RuntimeError("Task not launched")
         if self._wait_claimed:
             raise RuntimeError("WorkerJob already waited (a job is waited once)")
         self._wait_claimed = True
+        if task is None:
+            assert admission is not None
+            # Queued in a scheduler: wait for it to launch the job, or to complete it
+            # without running (then the job's outcome is a CancelledError).
+            try:
+                task = await admission.launched()
+            except asyncio.CancelledError:
+                self._wait_claimed = False
+                raise
+            if task is None:
+                raise asyncio.CancelledError("cancelled while queued")
         if not task.done():
             try:
                 # asyncio.wait, not `await task`: cancelling this waiter must not

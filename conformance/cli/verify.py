@@ -16,7 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from workerjob.conformance.stateful.campaign import CampaignResult, run_campaign
-from workerjob.conformance.stateful.machine import LEVELS
+from workerjob.conformance.stateful.machine import LEVELS, levels_for
 from workerjob.conformance.stateful.profiles import load_profile
 from workerjob.conformance.stateful.subject import DEFAULT_IMPL, ENV_VAR, SubjectError, load_subject
 from workerjob.model import SPECS
@@ -49,7 +49,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="seed of the campaign (default: random, printed)")
     parser.add_argument("--level", choices=[*LEVELS, "all"], default="all",
                         help="check Continuations alone, the WorkerJob, its progress and "
-                        "metrics, or all (default)")
+                        "metrics, the JobScheduler, or all (default; a level whose names the "
+                        "implementation does not export is skipped, and said so)")
     parser.add_argument("--spec", choices=sorted(SPECS), default="atomic",
                         help="the spec to check against (default: atomic)")
     parser.add_argument("--json", action="store_true", help="print a JSON summary")
@@ -65,6 +66,10 @@ def run(args: argparse.Namespace) -> int:
         return 2
     seed_value = args.seed if args.seed is not None else random.randrange(2**32)
     levels = tuple(LEVELS) if args.level == "all" else (args.level,)
+    if args.level != "all" and args.level not in levels_for(subject):
+        err.print(f"workerjob verify: {subject.name!r} does not export what the "
+                  f"{args.level} level drives", markup=False, highlight=False, soft_wrap=True)
+        return 2
     progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(),
                         MofNCompleteColumn(), TimeElapsedColumn(), console=err,
                         disable=args.json or not err.is_terminal, transient=True)

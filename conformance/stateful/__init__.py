@@ -5,7 +5,8 @@ loads the implementation by module name, so nothing here imports `workerjob.impl
 `recorder` turns what the implementation does into the model's observations; `machine`
 holds the `RuleBasedStateMachine`s, one per level, run on a controllable loop and checked
 online by the oracle; `campaign` runs them; `profiles` names the Hypothesis profiles;
-`bridge` replays an explorer counterexample on the loop. The enhancements add a module
-each beside `machine`: `progress` (progress reports, readers and metrics). It may import
-the model, `conformance.loop` and `conformance.render`; not `traces` or `cli`.
+`bridge` replays an explorer counterexample on the loop. The enhancements add a level
+each beside `machine`: `scheduler` (the JobScheduler) and `progress` (progress reports,
+readers and metrics). It may import the model, `conformance.loop` and
+`conformance.render`; not `traces` or `cli`.
 """

@@ -18,7 +18,6 @@ from hypothesis.stateful import run_state_machine_as_test
 
 from workerjob.model import ATOMIC, Spec
 
-from . import progress as _progress  # noqa: F401  (registers the progress level)
 from .machine import LEVELS, Stats, machine_for
 from .subject import Subject
 
@@ -120,15 +119,16 @@ def run_campaign(
     examples: int,
     seed_value: int,
     spec: Spec = ATOMIC,
-    levels: tuple[str, ...] = tuple(LEVELS),
+    levels: tuple[str, ...] | None = None,
     shrink: bool = True,
     chunk: int = 50,
     tick: Callable[[], None] = lambda: None,
 ) -> CampaignResult:
-    """`examples` per level, the levels taking turns in rounds of `chunk` examples
-    (round i seeded `seed_value + i`), so a bug that only one level can see is met
-    early whichever it is; stops at the first violation. A level whose names the
-    subject does not export (the progress level) is skipped, and said so."""
+    """`examples` per level (default: every level), the levels taking turns in rounds
+    of `chunk` examples (round i seeded `seed_value + i`), so a bug that only one level
+    can see is met early whichever it is; stops at the first violation. A level whose
+    names the subject does not export (an enhancement's) is skipped, and said so."""
+    levels = tuple(LEVELS) if levels is None else levels
     skipped = [level for level in levels if not LEVELS[level].supports(subject)]
     levels = tuple(level for level in levels if level not in skipped)
     stats = {level: Stats(tick=tick) for level in levels}

@@ -397,12 +397,25 @@ class JobMachine(SubjectMachine):
         self.start_op(self.rec.new_id(), Cancel(), lambda: job.cancel(), then_read_state=True)
 
 
-LEVELS: dict[str, type[SubjectMachine]] = {"continuations": ContinuationsMachine,
-                                          "job": JobMachine}
+# The enhancements' levels live beside this module and import its Stats and JobMachine:
+# imported here, after those, to register them (the order of LEVELS is the order of the
+# campaign's rounds and of its report).
+from .scheduler import SchedulerMachine  # noqa: E402
+
+LEVELS: dict[str, type[SubjectMachine] | type[SchedulerMachine]] = {
+    "continuations": ContinuationsMachine, "job": JobMachine, "scheduler": SchedulerMachine}
+
+from . import progress as _progress  # noqa: E402, F401  (registers the progress level)
 
 
-def machine_for(subject: Subject, level: str, *, spec: Spec = ATOMIC,
-                stats: Stats | None = None, max_draws: int = 200) -> type[SubjectMachine]:
+def levels_for(subject: Subject) -> tuple[str, ...]:
+    """The levels `subject` can be checked at: an enhancement's level needs its names
+    (ENHANCEMENTS.md), which an implementation of SPEC.md alone need not export."""
+    return tuple(name for name, machine in LEVELS.items() if machine.supports(subject))
+
+
+def machine_for(subject: Subject, level: str, *, spec: Spec = ATOMIC, stats: Stats | None = None,
+                max_draws: int = 200) -> type[SubjectMachine] | type[SchedulerMachine]:
     """A machine class bound to `subject` (a fresh subclass: the rules are shared)."""
     base = LEVELS[level]
     attrs = {"subject": subject, "spec": spec, "stats": stats, "max_draws": max_draws}

@@ -10,7 +10,9 @@ oracle's end-of-run check judges it, a violation if something still had to happe
 (exit 1). A last line cut in the middle of its JSON is unreadable (exit 2). A last line
 without its newline that is complete JSON is accepted.
 
-The spec: `--spec`, else the header's `spec`, else `atomic`.
+The spec: `--spec`, else the header's `spec`, else `atomic`. A scheduler trace
+(`conformance/traces/scheduler_trace.py`, told by its header) is checked against the
+scheduler's model instead.
 """
 
 from __future__ import annotations
@@ -19,10 +21,11 @@ import argparse
 import json
 import sys
 from dataclasses import dataclass
-from typing import BinaryIO, Literal, TextIO
+from typing import BinaryIO, Literal, TextIO, cast
 
 from workerjob.model import SPECS, Oracle
 
+from . import scheduler_trace
 from .jsonl import MAX_LINE_BYTES, MAX_LINES, JsonlError, one_line
 from .trace_format import MAX_IN_FLIGHT, TraceReader, dumps, observation_to_json
 
@@ -55,6 +58,13 @@ def check_stream(
     stream: BinaryIO, *, spec: str | None = None, limits: Limits = Limits()
 ) -> Outcome:
     """Read and check one trace; never raises for anything the input does."""
+    try:
+        first = stream.readline(limits.max_line_bytes + 1)
+    except OSError as exc:
+        return Outcome("unreadable", f"cannot read the input: {exc}")
+    stream = cast(BinaryIO, _Replay(first, stream))
+    if scheduler_trace.is_scheduler_header(first):
+        return _check_scheduler(stream, limits)
     reader = TraceReader(stream, limits.max_line_bytes, limits.max_lines, limits.max_in_flight)
     events = 0
     try:
@@ -78,6 +88,43 @@ def check_stream(
         return Outcome("violation", f"{where}:\n{violation.explain()}", None, name,
                        header.level, events)
     return Outcome("conforms", f"{events} events", None, name, header.level, events)
+
+
+class _Replay:
+    """`stream` with its first line, already read to tell the kind of trace, put back.
+    The readers only call `readline`."""
+
+    def __init__(self, first: bytes, stream: BinaryIO) -> None:
+        self._first: bytes | None = first
+        self._stream = stream
+
+    def readline(self, size: int | None = -1) -> bytes:
+        if self._first is not None:
+            first, self._first = self._first, None
+            return first
+        return self._stream.readline(-1 if size is None else size)
+
+
+def _check_scheduler(stream: BinaryIO, limits: Limits) -> Outcome:
+    """A scheduler trace (conformance/traces/scheduler_trace.py), against its model."""
+    try:
+        verdict = scheduler_trace.check(stream, max_line_bytes=limits.max_line_bytes,
+                                        max_lines=limits.max_lines)
+    except JsonlError as exc:
+        return Outcome("unreadable", str(exc), exc.line)
+    except OSError as exc:
+        return Outcome("unreadable", f"cannot read the input: {exc}")
+    if verdict.violation is None:
+        return Outcome("conforms", f"{verdict.events} events", None, "scheduler", "scheduler",
+                       verdict.events)
+    v = verdict.violation
+    if v.observation is None:
+        message = f"at the end of the trace (after line {verdict.events + 1}):\n{v.explain()}"
+    else:
+        event = one_line(dumps(scheduler_trace.to_json(v.observation)))
+        message = f"at this event:\n  {event}\n{v.explain()}"
+    return Outcome("violation", message, verdict.line, "scheduler", "scheduler",
+                   verdict.events)
 
 
 def check_file(path: str, *, spec: str | None = None, limits: Limits = Limits()) -> Outcome:

@@ -47,6 +47,7 @@ from hypothesis.reporting import with_reporter
 from workerjob.conformance.stateful.machine import ADDERS, COMPLETERS, JOB_WORKER, KEYS
 from workerjob.model import SPECS, Invoke, Observation, Oracle, Spec
 
+from . import scheduler_drive
 from .check_trace import say
 from .jsonl import MAX_LINE_BYTES, JsonlError, JsonObject, decode_last, one_line, split_line
 from .trace_format import (
@@ -662,8 +663,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="scenarios per level (default: 200)")
     parser.add_argument("--seed", type=_seed, default=None, metavar="N",
                         help="seed of the campaign (default: random, printed)")
-    parser.add_argument("--level", choices=["continuations", "job", "all"], default="all",
-                        help="drive Continuations alone, the WorkerJob, or both (default)")
+    parser.add_argument("--level", choices=["continuations", "job", "all", "scheduler"],
+                        default="all", help="drive Continuations alone, the WorkerJob, or "
+                        "both (default); or a JobScheduler (scheduler scenarios, DRIVER.md)")
     parser.add_argument("--spec", choices=sorted(SPECS), default="atomic",
                         help="the spec to check against (default: atomic)")
     parser.add_argument("--timeout", type=_seconds, default=DEFAULT_TIMEOUT, metavar="SECONDS",
@@ -691,6 +693,17 @@ def run(args: argparse.Namespace) -> int:
               "COMMAND [ARG ...])", file=sys.stderr)
         return 2
     seed_value = args.seed if args.seed is not None else random.randrange(2**32)
+    if args.level == "scheduler":
+        try:
+            return scheduler_drive.run_campaign(
+                lambda: DriverProcess(command, timeout=args.timeout,
+                                      max_line_bytes=args.max_line_bytes),
+                DriverError, command=one_line(" ".join(command), 200), examples=args.examples,
+                seed_value=seed_value, shrink=not args.no_shrink, as_json=args.json,
+                save_trace=args.save_trace)
+        except KeyboardInterrupt:
+            print("workerjob drive: interrupted (the driver was stopped)", file=sys.stderr)
+            return 130
     levels: list[Level] = ["continuations", "job"] if args.level == "all" else [args.level]
     try:
         result = run_drive(command, levels=levels, examples=args.examples,

@@ -62,6 +62,7 @@ from workerjob.model import (
 )
 
 from .jsonl import JsonObject
+from .scheduler_drive import SchedulerScenario
 from .trace_format import dumps, observation_to_json
 
 PROTOCOL_VERSION = 1
@@ -299,6 +300,21 @@ def _answer(out: BinaryIO, obj: JsonObject) -> None:
     out.write(dumps(obj).encode("ascii") + b"\n")
 
 
+def _scheduler_events(subject: Subject, scenario: JsonObject, loop_kind: str, schedule: str,
+                      seed: int) -> list[JsonObject]:
+    """A scheduler scenario (conformance/traces/scheduler_drive.py), on a loop made and
+    settled as for the other levels."""
+    if not hasattr(subject.module, "JobScheduler"):
+        raise DriverProblem(f"{subject.name} does not export JobScheduler")
+    host = ScenarioRunner(subject, {"level": "continuations", "steps": []}, loop_kind,
+                          schedule, seed)  # for its loop, settle() and teardown()
+    try:
+        return SchedulerScenario(subject, scenario, host.loop, host.settle).run()
+    finally:
+        host.closed = True
+        host.teardown()
+
+
 def serve(subject: Subject, source: BinaryIO, out: BinaryIO, *, loop_kind: str = "controlled",
           schedule: str = "fifo") -> None:
     """Answer every scenario on `source` until it ends."""
@@ -311,7 +327,10 @@ def serve(subject: Subject, source: BinaryIO, out: BinaryIO, *, loop_kind: str =
                 raise DriverProblem(f"protocol version {scenario.get('version')!r} is not "
                                     f"supported (this driver speaks {PROTOCOL_VERSION})")
             seed = zlib.crc32(raw)
-            events = ScenarioRunner(subject, scenario, loop_kind, schedule, seed).run()
+            if scenario.get("level") == "scheduler":
+                events = _scheduler_events(subject, scenario, loop_kind, schedule, seed)
+            else:
+                events = ScenarioRunner(subject, scenario, loop_kind, schedule, seed).run()
         except (DriverProblem, ValueError, KeyError, TypeError) as exc:
             _answer(out, {"event": "error", "scenario": number, "message": str(exc)})
         else:

@@ -16,7 +16,8 @@ def test_bundled_implementation_conforms(capsys: pytest.CaptureFixture[str]) -> 
     summary = json.loads(capsys.readouterr().out)
     assert summary["conforms"] is True
     assert summary["seed"] == 3
-    assert [lv["level"] for lv in summary["levels"]] == ["continuations", "job", "progress"]
+    assert [lv["level"] for lv in summary["levels"]] == [
+        "continuations", "job", "scheduler", "progress"]
     assert summary["skipped"] == []
     assert all(lv["examples"] >= 20 and lv["steps"] > 0 for lv in summary["levels"])
 
@@ -37,6 +38,8 @@ def test_a_mutant_is_reported_with_exit_1(capsys: pytest.CaptureFixture[str]) ->
     [
         (["verify", "--impl", "no.such.module"], "cannot import implementation 'no.such.module'"),
         (["verify", "--impl", "json"], "does not export CompletionType"),
+        (["verify", "--impl", "tests.mutants.base", "--level", "scheduler"],
+         "does not export what the scheduler level drives"),
     ],
 )
 def test_bad_subject_is_exit_2_with_one_line(

@@ -28,6 +28,7 @@ def test_exports_are_specs_names() -> None:
         "ContinuationFn",
         "Continuations",
         "Done",
+        "JobScheduler",  # ENHANCEMENTS.md, the scheduler
         "JobState",
         "Running",
         "Worker",

@@ -12,6 +12,7 @@ def test_operations_in_flight_are_bounded() -> None:
     # rules piled up dozens of adds in flight and the oracle's state set exploded
     # (a campaign ran for minutes in gigabytes). The op rules now need room().
     machine = machine_for(load_subject("workerjob.impl"), "continuations")()
+    assert isinstance(machine, ContinuationsMachine)
     try:
         for _ in range(MAX_IN_FLIGHT):
             assert machine.room()
