@@ -39,6 +39,7 @@ def test_only_the_scheduler_differs(mutant: str) -> None:
     import workerjob.impl
 
     module = load_subject(f"tests.mutants.scheduler.{mutant}").module
-    differ = {name for name in workerjob.impl.__all__
+    assert set(module.__all__) <= set(workerjob.impl.__all__)
+    differ = {name for name in module.__all__
               if getattr(module, name) is not getattr(workerjob.impl, name)}
     assert differ == {"JobScheduler"}
