@@ -42,7 +42,7 @@ class Continuations(base.Continuations):
     def _spawn(self, key: str, callback: ContinuationFn, worker: Worker, state: Done) -> None:
         # Nothing holds the task: while it waits, what it awaits holds it; once it has
         # finished, only the garbage collector reports what it raised.
-        asyncio.get_running_loop().create_task(
+        asyncio.ensure_future(  # create_task, for any awaitable the callback returns
             callback(worker, state.completion_type, state.error_message))
 
 
