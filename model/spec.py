@@ -103,7 +103,10 @@ def effect_hard_cancel(s: State, job: JobStatus, op: HardCancel) -> tuple[State,
     if not job.launched:
         return s, Err("AttributeError")  # task_handle is None before launch()
     if job.outcome is not None or job.hard_cancel is not None:
-        return s, Ok()  # the task already ended, or a cancel is already on its way
+        # run() already ended: its outcome is the job's, and a hard cancel that arrives
+        # now (even while the task still completes the continuations) changes nothing.
+        # Or a cancel is already on its way.
+        return s, Ok()
     cancelled = TaskError("CancelledError", op.msg or "")
     return replace(s, job=replace(job, hard_cancel=cancelled)), Ok()
 
