@@ -213,6 +213,28 @@ class TaskCancelled:
 
 
 @dataclass(frozen=True, slots=True)
+class JobReadsToken:
+    """Under the `token-read-early` departure only: the job's task, run() having ended,
+    reads the token before its completion takes effect."""
+
+    def __str__(self) -> str:
+        return "the job's task reads the token"
+
+
+@dataclass(frozen=True, slots=True)
+class JobAborted:
+    """Under the `abort-leaves-running` departure only: a hard cancel ends the job's
+    task before its completion is over. `midway`: between complete's two critical
+    sections (Done is set, the continuations it took are dropped); else before it."""
+
+    midway: bool = False
+
+    def __str__(self) -> str:
+        where = "between its critical sections" if self.midway else "before its completion"
+        return f"the job's task is aborted {where}"
+
+
+@dataclass(frozen=True, slots=True)
 class JobCompletes:
     """The job's task completes its continuations with the run's outcome (skipped
     when someone else completed them first)."""
@@ -221,5 +243,6 @@ class JobCompletes:
         return "job completes its continuations"
 
 
-Internal = Effect | ReadToken | WaitReturns | TaskCancelled | JobCompletes
+Internal = (Effect | ReadToken | WaitReturns | TaskCancelled | JobReadsToken | JobAborted
+            | JobCompletes)
 Action = Observation | Internal

@@ -63,6 +63,8 @@ class JobStatus:
     hard_cancel: TaskError | None = None  # the CancelledError a hard cancel will raise
     completed: bool = False  # the job's task has done its completion step
     waited: bool = False  # a wait() has claimed the job
+    token_read: bool | None = None  # token-read-early: what the job's task read
+    aborted: bool = False  # abort-leaves-running: a hard cancel ended the task early
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,7 +33,7 @@ class CancelsItselfThenRaises:
 async def test_run_that_cancels_its_own_task_and_returns_is_normal_and_wait_returns() -> None:
     job = WorkerJob(Worker("w"), CancelsItselfThenReturns(), CancellationToken())
     job.launch()
-    assert await job.wait() is None  # wait reports what run() did: it returned
+    await job.wait()  # wait reports what run() did: it returned, so no CancelledError
     assert job.worker_job_continuations.state == Done(CompletionType.NORMAL, None)
 
 
@@ -53,5 +53,5 @@ async def test_hard_cancel_after_run_returned_changes_nothing() -> None:
     await asyncio.sleep(0)  # run() has ended (and cancelled its task on the way)
     assert job.task_handle is not None
     job.task_handle.cancel()
-    assert await job.wait() is None
+    await job.wait()  # returns: no CancelledError
     assert job.worker_job_continuations.state == Done(CompletionType.NORMAL, None)
