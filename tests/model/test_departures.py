@@ -134,8 +134,8 @@ def test_an_abort_between_the_critical_sections_drops_what_was_registered() -> N
 def test_hard_cancel_after_run_ended_changes_nothing() -> None:
     """SPEC: once run() has ended, a hard cancel changes nothing (not the outcome, not
     wait(), not the continuations), even while the task is still completing."""
-    base: list[Observation] = [launch(1), ret(1), add(2, "a"), ret(2), run_ended(), hard_cancel(3), ret(3),
-            wait(4)]
+    base: list[Observation] = [
+        launch(1), ret(1), add(2, "a"), ret(2), run_ended(), hard_cancel(3), ret(3), wait(4)]
     assert check([*base, ret(4), read(5), saw(5, NORMAL), start(2, "job-worker", NORMAL)],
                  True, ATOMIC) is None
     assert check([*base, raised(4, "CancelledError")], True, ATOMIC) is not None
