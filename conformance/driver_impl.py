@@ -60,6 +60,7 @@ from .subject import (
     load_subject,
     phase,
     raised,
+    run_outcome,
     task_error,
 )
 from .trace_format import dumps, observation_to_json
@@ -105,7 +106,7 @@ class _GatedTask:
         except asyncio.CancelledError as exc:  # a hard cancel of the job's task
             self.runner.emit(RunEnded(RunOutcome(task_error(exc), hard_cancelled=True)))
             raise
-        self.runner.emit(RunEnded(RunOutcome(task_error(error))))
+        self.runner.emit(RunEnded(run_outcome(error)))
         if error is not None:
             raise error
 

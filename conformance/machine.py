@@ -45,7 +45,7 @@ from .chart import sequence_chart
 from .choosers import HypothesisChooser
 from .loop import ControlledLoop
 from .recorder import Recorder
-from .subject import Subject, Untranslatable, phase, raised, task_error
+from .subject import Subject, Untranslatable, phase, raised, run_outcome, task_error
 
 KEYS = ("a", "b", "c")
 ADDERS = ("adder-1", "adder-2")
@@ -111,7 +111,7 @@ class _GatedTask:
         except asyncio.CancelledError as exc:  # a hard cancel of the job's task
             rec.run_ended(RunOutcome(task_error(exc), hard_cancelled=True))
             raise
-        rec.run_ended(RunOutcome(task_error(error)))
+        rec.run_ended(run_outcome(error))
         if error is not None:
             raise error
 
