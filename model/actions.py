@@ -224,14 +224,25 @@ class JobReadsToken:
 @dataclass(frozen=True, slots=True)
 class JobAborted:
     """Under the `abort-leaves-running` departure only: a hard cancel ends the job's
-    task before its completion is over. `midway`: between complete's two critical
-    sections (Done is set, the continuations it took are dropped); else before it."""
-
-    midway: bool = False
+    task before its completion is over (before it set Done, or after, before it took
+    the registry)."""
 
     def __str__(self) -> str:
-        where = "between its critical sections" if self.midway else "before its completion"
-        return f"the job's task is aborted {where}"
+        return "the job's task is aborted before its completion is over"
+
+
+@dataclass(frozen=True, slots=True)
+class Drain:
+    """In two-step completion (`complete-overwrites-done`; the job's own completion
+    under `abort-leaves-running` too): a completion that has set Done takes the
+    registry and makes what it held due, with its own outcome and worker. `op_id` is
+    the `complete`'s; `None` for the job's own completion."""
+
+    op_id: int | None
+
+    def __str__(self) -> str:
+        who = "the job's task" if self.op_id is None else f"#{self.op_id}"
+        return f"{who} takes the registry"
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,5 +255,5 @@ class JobCompletes:
 
 
 Internal = (Effect | ReadToken | WaitReturns | TaskCancelled | JobReadsToken | JobAborted
-            | JobCompletes)
+            | Drain | JobCompletes)
 Action = Observation | Internal

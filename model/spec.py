@@ -20,6 +20,7 @@ from workerjob.model.actions import (
     AddOrRunNow,
     Cancel,
     Complete,
+    Drain,
     Effect,
     Err,
     HardCancel,
@@ -67,7 +68,7 @@ class Spec:
     def in_force(self) -> str:
         """The departures in force, in words (for reports)."""
         if not self.departures:
-            return "none (SPEC as written)"
+            return "none"
         return ", ".join(sorted(self.departures))
 
 
@@ -116,10 +117,23 @@ def spec_with(base: Spec, allow: Iterable[str]) -> Spec:
 def latch(s: State, done: Done, worker: str) -> State:
     """Running -> Done: every registered continuation becomes due with `worker` and
     `done`, and the registry is emptied. Only ever called on a Running state."""
+    return drain(replace(s, phase=done), done, worker)
+
+
+def drain(s: State, done: Done, worker: str) -> State:
+    """The registry is taken: what it held becomes due with `worker` and `done`."""
     due = s.due | {
         Due(cont, worker, done.completion_type, done.error_message) for _, cont in s.registry
     }
-    return replace(s, phase=done, due=due, registry=())
+    return replace(s, due=due, registry=())
+
+
+def two_step(spec: Spec) -> bool:
+    """Whether a completion sets Done and takes the registry in two steps, as the
+    original does (two critical sections), with others in between. Observable only
+    when a second completion may set Done again (`complete-overwrites-done`) or be cut
+    short between them (`abort-leaves-running`, the job's own): otherwise one step."""
+    return spec.allows(dep.COMPLETE_OVERWRITES_DONE)
 
 
 def effect_add(s: State, op: AddOrRunNow) -> tuple[State, Result]:
@@ -152,6 +166,8 @@ def effect_complete(spec: Spec, s: State, op: Complete, token: bool) -> tuple[St
         if spec.allows(dep.COMPLETE_OVERWRITES_DONE):
             return overwrite(s, outcome_of(spec, token, op.error)), Ok()
         return s, Err("InvalidStateError")  # Done is absorbing: nothing changes
+    if two_step(spec):
+        return replace(s, phase=outcome_of(spec, token, op.error)), Ok()  # Drain follows
     return latch(s, outcome_of(spec, token, op.error), op.worker), Ok()
 
 
@@ -167,7 +183,8 @@ def effect_hard_cancel(spec: Spec, s: State, job: JobStatus,
         return s, Err("AttributeError")  # task_handle is None before launch()
     cancelled = TaskError("CancelledError", op.msg or "")
     if (spec.allows(dep.ABORT_LEAVES_RUNNING) and job.outcome is not None
-            and not job.completed and job.hard_cancel is None):
+            and not job.completed and job.hard_cancel is None
+            and not job.outcome.hard_cancelled):
         # The original's abort: it reaches a task still completing (JobAborted).
         return replace(s, job=replace(job, hard_cancel=cancelled)), Ok()
     if job.outcome is not None or job.hard_cancel is not None:
@@ -215,6 +232,8 @@ def apply_effect(spec: Spec, s: State, p: Pending, token: bool) -> State:
             s, result = effect_add(s, op)
         case Complete():
             s, result = effect_complete(spec, s, op, token)
+            if two_step(spec) and isinstance(result, Ok):
+                return s.with_pending(replace(p, stage=Stage.DRAINING, token_read=token))
         case Cancel():
             s, result = replace(s, token=True), Ok()
         case ReadState():
@@ -233,17 +252,43 @@ def job_completes(spec: Spec, s: State, job: JobStatus) -> State:
     counts as a cancelled token. Skipped when someone else completed them first.
     The departures: a panic or an abort ends the task before complete
     (`panic-leaves-running`, `abort-leaves-running`); a Done is overwritten
-    (`complete-overwrites-done`); the token was read earlier (`token-read-early`)."""
+    (`complete-overwrites-done`); the token was read earlier (`token-read-early`).
+    In two steps (`job_two_step`), this sets Done and `job_drains` follows."""
     outcome = job.outcome
     assert outcome is not None
     if ((outcome.panicked and spec.allows(dep.PANIC_LEAVES_RUNNING))
             or (outcome.hard_cancelled and spec.allows(dep.ABORT_LEAVES_RUNNING))):
         return replace(s, job=replace(job, completed=True, aborted=outcome.hard_cancelled))
+    token = _job_token(s, job)
+    done = outcome_of(spec, token, outcome.error)
+    if isinstance(s.phase, Done) and not spec.allows(dep.COMPLETE_OVERWRITES_DONE):
+        return replace(s, job=replace(job, completed=True))
+    if job_two_step(spec):
+        s = replace(s, phase=done)
+        return replace(s, job=replace(job, done_set=True, token_read=token))
     s = replace(s, job=replace(job, completed=True))
-    done = outcome_of(spec, _job_token(s, job), outcome.error)
-    if isinstance(s.phase, Done):
-        return overwrite(s, done) if spec.allows(dep.COMPLETE_OVERWRITES_DONE) else s
     return latch(s, done, job.worker)
+
+
+def job_two_step(spec: Spec) -> bool:
+    """The job's completion in two steps: as `two_step`, and also where an abort can
+    land between them."""
+    return two_step(spec) or spec.allows(dep.ABORT_LEAVES_RUNNING)
+
+
+def job_drains(spec: Spec, s: State, job: JobStatus) -> State:
+    """The second step of the job's completion: it takes the registry."""
+    assert job.outcome is not None and job.token_read is not None
+    done = outcome_of(spec, job.token_read, job.outcome.error)
+    return drain(replace(s, job=replace(job, completed=True)), done, job.worker)
+
+
+def complete_drains(spec: Spec, s: State, p: Pending) -> State:
+    """The second step of a `complete` (`two_step`): it takes the registry."""
+    assert isinstance(p.op, Complete)
+    done = outcome_of(spec, p.token_read, p.op.error)
+    s = drain(s, done, p.op.worker)
+    return s.with_pending(replace(p, stage=Stage.EFFECTED, result=Ok()))
 
 
 def _job_token(s: State, job: JobStatus) -> bool:
@@ -251,20 +296,6 @@ def _job_token(s: State, job: JobStatus) -> bool:
     assert job.outcome is not None
     read = s.token if job.token_read is None else job.token_read
     return read or job.outcome.hard_cancelled
-
-
-def job_aborted(spec: Spec, s: State, job: JobStatus, midway: bool) -> State:
-    """`abort-leaves-running`: a hard cancel ends the task before its completion is
-    over. Before complete: nothing changes. Midway (after complete set Done, before it
-    took the registry): Done is set, and what the registry held never runs (it counts
-    as dropped, like a replaced continuation)."""
-    s = replace(s, job=replace(job, completed=True, aborted=True))
-    if not midway:
-        return s
-    assert job.outcome is not None
-    done = outcome_of(spec, _job_token(s, job), job.outcome.error)
-    dropped = s.replaced | {c for _, c in s.registry}
-    return replace(s, phase=done, registry=(), replaced=dropped)
 
 
 # --- the internal half ------------------------------------------------------------------
@@ -281,6 +312,8 @@ def internal_transitions(spec: Spec, s: State) -> Iterator[tuple[Internal, State
                 yield Effect(p.op_id), apply_effect(spec, s, p, s.token)
         elif p.stage is Stage.TOKEN_READ:
             yield Effect(p.op_id), apply_effect(spec, s, p, p.token_read)
+        elif p.stage is Stage.DRAINING:
+            yield Drain(p.op_id), complete_drains(spec, s, p)
         elif p.stage is Stage.WAITING and s.job is not None and s.job.completed:
             done = replace(p, stage=Stage.EFFECTED, result=wait_result(spec, s.job))
             yield WaitReturns(p.op_id), s.with_pending(done)
@@ -299,10 +332,12 @@ def _job_steps(spec: Spec, s: State, job: JobStatus) -> Iterator[tuple[Internal,
     assert job.outcome is not None
     if (spec.allows(dep.ABORT_LEAVES_RUNNING) and job.hard_cancel is not None
             and not job.outcome.hard_cancelled):
-        # An abort that reached the task after run() ended, while it completes.
-        yield JobAborted(), job_aborted(spec, s, job, midway=False)
-        if isinstance(s.phase, Running) or spec.allows(dep.COMPLETE_OVERWRITES_DONE):
-            yield JobAborted(midway=True), job_aborted(spec, s, job, midway=True)
+        # An abort that reached the task after run() ended, while it completes: the
+        # task ends where it is (before it set Done, or before it took the registry).
+        yield JobAborted(), replace(s, job=replace(job, completed=True, aborted=True))
+    if job.done_set:
+        yield Drain(None), job_drains(spec, s, job)
+        return
     if spec.token_read_early and job.token_read is None and _job_reads_token(spec, s, job):
         yield JobReadsToken(), replace(s, job=replace(job, token_read=s.token))
         return  # it completes only after it has read the token
@@ -435,7 +470,7 @@ def independent(a: Op, b: Op) -> bool:
 def action_op(action: Internal) -> int | None:
     """The operation an internal action belongs to; `None` for the job's own steps."""
     match action:
-        case Effect(op_id) | ReadToken(op_id) | WaitReturns(op_id):
+        case Effect(op_id) | ReadToken(op_id) | WaitReturns(op_id) | Drain(op_id):
             return op_id
     return None  # the job's own steps
 

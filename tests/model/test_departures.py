@@ -158,4 +158,5 @@ def test_allowing_a_departure_names_the_spec_after_it() -> None:
     spec = spec_with(ATOMIC, ["wait-returns-ok"])
     assert spec.name == "atomic+wait-returns-ok"
     assert spec.in_force() == "wait-returns-ok"
+    assert ATOMIC.in_force() == "none"
     assert spec_with(ORIGINAL, ["wait-returns-ok"]) is ORIGINAL
