@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from functools import cache
 
+from tests.traces.helpers import cli
 from workerjob.model import ATOMIC, TOKEN_READ_EARLY, RunEnded
 from workerjob.model.explorer import Report, explore
 from workerjob.model.explorer_inclusion import spec_traces_included
@@ -38,3 +39,10 @@ def test_token_read_early_is_exactly_the_original_at_the_job_level() -> None:
 def test_the_variants_keep_their_verdicts_at_the_job_level() -> None:
     assert explore(CLASSIFY_AT_EFFECT, JOB, ATOMIC).holds
     assert not explore(GUARD_DROPPED, JOB, TOKEN_READ_EARLY).holds
+
+
+def test_explore_takes_the_job_level_from_the_command_line() -> None:
+    ran = cli("explore", "--job", "--adders", "1", "--spec", "token-read-early", "--converse")
+    assert ran.code == 0, ran.out
+    assert "the job's own completion" in ran.out
+    assert cli("explore", "--job", "--adders", "1").code == 1
