@@ -37,6 +37,7 @@ class WorkerJob:
         "__weakref__",
         "_admission",
         "_meter",
+        "_run_outcome",
         "_wait_claimed",
         "cancellation_token",
         "progress",
@@ -66,6 +67,11 @@ class WorkerJob:
         self._wait_claimed = False
         self._meter: metrics.JobMeter | None = None  # a scheduler may set it at submit
         self._admission: Admission | None = None
+        # How run() ended, once it has: (None,) returned, (exc,) raised. wait() reports
+        # this, not the task's own outcome: a cancel of the task that lands after run()
+        # ended (run() cancelling its own task in its last step, a hard cancel while
+        # the task finishes) would otherwise turn a finished run() into a cancelled one.
+        self._run_outcome: tuple[BaseException | None] | None = None
 
     def launch(self) -> None:
         """Start the job's task on the running loop. A second launch is a RuntimeError,
@@ -124,7 +130,14 @@ class WorkerJob:
         # The done-callback may not have run yet (its turn in the ready queue is the
         # loop's choice): settle here too, so the continuations are due on return.
         self._settle_from_task(task)
-        task.result()
+        ended = self._run_outcome
+        if ended is None:
+            task.result()  # cancelled before run() ended: raises the CancelledError
+            return
+        if not task.cancelled():
+            task.exception()  # retrieved: asyncio must not log it as never retrieved
+        if ended[0] is not None:
+            raise ended[0]
 
     def is_active(self) -> bool:
         """Launched and its task not finished yet."""
@@ -144,8 +157,10 @@ class WorkerJob:
             # at the instant it happens. KeyboardInterrupt and SystemExit are re-raised
             # too, so asyncio stops the loop as it would without us; the continuations
             # are due first and run if the loop runs on.
+            self._run_outcome = (exc,)
             self._settle(exc, hard_cancel=_is_hard_cancel(exc))
             raise
+        self._run_outcome = (None,)
         self._settle(None)
 
     def _settle(self, error: BaseException | None, *, hard_cancel: bool = False) -> None:

@@ -4,7 +4,8 @@
 - `classify`: the precedence rule and the message rule
 - `actions`: operations, results, observable and internal actions
 - `state`: the immutable, hashable state
-- `spec`: the atomic spec (and the weaker `token-read-early`) as transitions
+- `departures`: the original's known departures from SPEC, named, as data
+- `spec`: the atomic spec (SPEC plus a chosen set of departures) as transitions
 - `invariants`: named predicates over states and steps
 - `environment`: a bounded world, for generating traces and searching states
 - `oracle`: the online trace-inclusion check
@@ -20,12 +21,15 @@ from workerjob.model.actions import (
     AddOrRunNow,
     Cancel,
     Complete,
+    Drain,
     Effect,
     Err,
     HardCancel,
     Internal,
     Invoke,
+    JobAborted,
     JobCompletes,
+    JobReadsToken,
     Launch,
     Observation,
     Ok,
@@ -41,13 +45,25 @@ from workerjob.model.actions import (
     WaitReturns,
 )
 from workerjob.model.classify import classify, completion_type, error_message
+from workerjob.model.departures import DEPARTURES, Departure
 from workerjob.model.oracle import Oracle, Violation
-from workerjob.model.spec import ATOMIC, SPECS, TOKEN_READ_EARLY, Spec
+from workerjob.model.spec import (
+    ATOMIC,
+    NAMED_SPECS,
+    ORIGINAL,
+    SPECS,
+    TOKEN_READ_EARLY,
+    Spec,
+    spec_with,
+)
 from workerjob.model.state import State, initial_continuations, initial_job
 from workerjob.model.vocabulary import CompletionType, Done, Phase, Running, RunOutcome, TaskError
 
 __all__ = [
     "ATOMIC",
+    "DEPARTURES",
+    "NAMED_SPECS",
+    "ORIGINAL",
     "SPECS",
     "TOKEN_READ_EARLY",
     "Action",
@@ -55,13 +71,17 @@ __all__ = [
     "Cancel",
     "Complete",
     "CompletionType",
+    "Departure",
     "Done",
+    "Drain",
     "Effect",
     "Err",
     "HardCancel",
     "Internal",
     "Invoke",
+    "JobAborted",
     "JobCompletes",
+    "JobReadsToken",
     "Launch",
     "Observation",
     "Ok",
@@ -88,4 +108,5 @@ __all__ = [
     "error_message",
     "initial_continuations",
     "initial_job",
+    "spec_with",
 ]

@@ -213,6 +213,39 @@ class TaskCancelled:
 
 
 @dataclass(frozen=True, slots=True)
+class JobReadsToken:
+    """Under the `token-read-early` departure only: the job's task, run() having ended,
+    reads the token before its completion takes effect."""
+
+    def __str__(self) -> str:
+        return "the job's task reads the token"
+
+
+@dataclass(frozen=True, slots=True)
+class JobAborted:
+    """Under the `abort-leaves-running` departure only: a hard cancel ends the job's
+    task before its completion is over (before it set Done, or after, before it took
+    the registry)."""
+
+    def __str__(self) -> str:
+        return "the job's task is aborted before its completion is over"
+
+
+@dataclass(frozen=True, slots=True)
+class Drain:
+    """In two-step completion (`complete-overwrites-done`; the job's own completion
+    under `abort-leaves-running` too): a completion that has set Done takes the
+    registry and makes what it held due, with its own outcome and worker. `op_id` is
+    the `complete`'s; `None` for the job's own completion."""
+
+    op_id: int | None
+
+    def __str__(self) -> str:
+        who = "the job's task" if self.op_id is None else f"#{self.op_id}"
+        return f"{who} takes the registry"
+
+
+@dataclass(frozen=True, slots=True)
 class JobCompletes:
     """The job's task completes its continuations with the run's outcome (skipped
     when someone else completed them first)."""
@@ -221,5 +254,6 @@ class JobCompletes:
         return "job completes its continuations"
 
 
-Internal = Effect | ReadToken | WaitReturns | TaskCancelled | JobCompletes
+Internal = (Effect | ReadToken | WaitReturns | TaskCancelled | JobReadsToken | JobAborted
+            | Drain | JobCompletes)
 Action = Observation | Internal

@@ -43,6 +43,7 @@ class Bound:
     errors: tuple[TaskError | None, ...] = DEFAULT_ERRORS
     max_ops: int = 4
     job: bool = False  # model a WorkerJob (launch, run()'s end, wait) or Continuations alone
+    panics: tuple[TaskError, ...] = ()  # run() may also end by panicking with these
     ops: frozenset[str] = field(
         default_factory=lambda: frozenset(
             {"add", "complete", "cancel", "state", "launch", "hard_cancel", "wait"}
@@ -89,6 +90,8 @@ def run_endings(bound: Bound, s: State) -> Iterator[RunEnded]:
         yield RunEnded(RunOutcome(job.hard_cancel, hard_cancelled=True))
     for error in bound.errors:
         yield RunEnded(RunOutcome(error))
+    for panic in bound.panics:
+        yield RunEnded(RunOutcome(panic, panicked=True))
 
 
 def transitions(spec: Spec, bound: Bound, w: World) -> Iterator[tuple[Action, World]]:

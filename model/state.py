@@ -14,6 +14,7 @@ class Stage(Enum):
 
     INVOKED = "invoked"  # has not taken effect yet
     TOKEN_READ = "token read"  # `complete` under token-read-early: token read, no effect
+    DRAINING = "draining"  # `complete` in two steps: Done set, the registry not yet taken
     WAITING = "waiting"  # `wait()` checked and now waits for the job to finish
     EFFECTED = "effected"  # took effect; its result is fixed, the return may come
 
@@ -63,6 +64,9 @@ class JobStatus:
     hard_cancel: TaskError | None = None  # the CancelledError a hard cancel will raise
     completed: bool = False  # the job's task has done its completion step
     waited: bool = False  # a wait() has claimed the job
+    token_read: bool | None = None  # what the job's completion read (token-read-early)
+    aborted: bool = False  # abort-leaves-running: a hard cancel ended the task early
+    done_set: bool = False  # two-step completion: Done set, the registry not yet taken
 
 
 @dataclass(frozen=True, slots=True)

@@ -62,12 +62,20 @@ class TaskError:
 @dataclass(frozen=True, slots=True)
 class RunOutcome:
     """How the job's `run()` ended: returned (`error is None`), raised, or was
-    hard-cancelled (`task_handle.cancel()`, seen as a `CancelledError`)."""
+    hard-cancelled (`task_handle.cancel()`, seen as a `CancelledError`).
+
+    `panicked`: it raised something that a wrapper catching errors does not catch (in
+    Rust a panic; in Python a `BaseException` that is not an `Exception` and not a hard
+    cancel). SPEC treats it as any other error; the `panic-leaves-running` departure
+    does not."""
 
     error: TaskError | None = None
     hard_cancelled: bool = False
+    panicked: bool = False
 
     def __str__(self) -> str:
         if self.hard_cancelled:
             return f"hard-cancelled with {self.error}"
+        if self.panicked:
+            return f"panicked with {self.error}"
         return "returned" if self.error is None else f"raised {self.error}"

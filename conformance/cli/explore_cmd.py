@@ -74,6 +74,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="no token.cancel() racing complete")
     parser.add_argument("--no-read", dest="read", action="store_false",
                         help="no state read racing complete")
+    parser.add_argument("--job", action="store_true",
+                        help="the job level: complete is the job's own completion, called "
+                        "by the launch wrapper once run() ended (seen as run() ending)")
     parser.add_argument("--outcome", choices=sorted(OUTCOMES), default="both",
                         help="how run() ends: returns, raises, or each in turn (default: both)")
     parser.add_argument("--no-reduce", dest="reduce", action="store_false",
@@ -117,7 +120,8 @@ class Outcome:
 
 
 def run(args: argparse.Namespace) -> int:
-    config = Config(args.adders, args.keys, args.cancel, args.read, OUTCOMES[args.outcome])
+    config = Config(args.adders, args.keys, args.cancel, args.read, OUTCOMES[args.outcome],
+                    job=args.job)
     spec = SPECS[args.spec]
     variants = list(VARIANTS.values()) if args.variant == "all" else [VARIANTS[args.variant]]
     err = Console(stderr=True)

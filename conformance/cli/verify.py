@@ -15,11 +15,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from workerjob.conformance.stateful import spec_choice
 from workerjob.conformance.stateful.campaign import CampaignResult, run_campaign
 from workerjob.conformance.stateful.machine import LEVELS, levels_for
 from workerjob.conformance.stateful.profiles import load_profile
 from workerjob.conformance.stateful.subject import DEFAULT_IMPL, ENV_VAR, SubjectError, load_subject
-from workerjob.model import SPECS
+from workerjob.model import Spec
 
 
 def _positive(text: str) -> int:
@@ -51,8 +52,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="check Continuations alone, the WorkerJob, its progress and "
                         "metrics, the JobScheduler, or all (default; a level whose names the "
                         "implementation does not export is skipped, and said so)")
-    parser.add_argument("--spec", choices=sorted(SPECS), default="atomic",
-                        help="the spec to check against (default: atomic)")
+    spec_choice.add_options(parser)
     parser.add_argument("--json", action="store_true", help="print a JSON summary")
 
 
@@ -65,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
         err.print(f"workerjob verify: {exc}", markup=False, highlight=False, soft_wrap=True)
         return 2
     seed_value = args.seed if args.seed is not None else random.randrange(2**32)
+    spec = spec_choice.chosen(args.spec, args.allow)
     levels = tuple(LEVELS) if args.level == "all" else (args.level,)
     if args.level != "all" and args.level not in levels_for(subject):
         err.print(f"workerjob verify: {subject.name!r} does not export what the "
@@ -76,19 +77,20 @@ def run(args: argparse.Namespace) -> int:
     with progress:
         bar = progress.add_task(f"verify {subject.name}", total=args.examples * len(levels))
         result = run_campaign(subject, examples=args.examples, seed_value=seed_value,
-                              spec=SPECS[args.spec], levels=levels,
+                              spec=spec, levels=levels,
                               tick=lambda: progress.advance(bar))
     if args.json:
-        print(json.dumps(as_json(result, args.spec), indent=2))
+        print(json.dumps(as_json(result, spec), indent=2))
     else:
-        show(result, args, Console())
+        show(result, args, spec, Console())
     return 0 if result.conforms else 1
 
 
-def as_json(result: CampaignResult, spec: str) -> dict[str, object]:
+def as_json(result: CampaignResult, spec: Spec) -> dict[str, object]:
     return {
         "subject": result.subject,
-        "spec": spec,
+        "spec": spec.name,
+        "departures": sorted(spec.departures),
         "seed": result.seed,
         "conforms": result.conforms,
         "skipped": result.skipped,
@@ -101,12 +103,14 @@ def as_json(result: CampaignResult, spec: str) -> dict[str, object]:
     }
 
 
-def show(result: CampaignResult, args: argparse.Namespace, console: Console) -> None:
+def show(result: CampaignResult, args: argparse.Namespace, spec: Spec,
+         console: Console) -> None:
     for r in result.levels:
         if r.report is not None:
             console.rule(f"[red]violation at the {r.level} level")
             console.print(r.report, markup=False, highlight=False, soft_wrap=True)
-    table = Table(title=f"workerjob verify {result.subject} ({args.spec} spec)")
+    table = Table(title=f"workerjob verify {result.subject} ({spec.name} spec)",
+                  caption=f"departures in force: {spec.in_force()}")
     for column in ("level", "examples", "steps", "distinct schedules", "violations"):
         table.add_column(column, justify="left" if column == "level" else "right")
     for r in result.levels:
@@ -117,8 +121,11 @@ def show(result: CampaignResult, args: argparse.Namespace, console: Console) -> 
         console.print(f"level {level} skipped: {result.subject} does not export what it "
                       "drives (report_progress, snapshot)", soft_wrap=True)
     verdict = "[green]conforms" if result.conforms else "[red]does not conform"
+    replay = "".join(f" --allow {d}" for d in args.allow)
+    if args.spec != "atomic":
+        replay = f" --spec {args.spec}{replay}"
     console.print(f"{result.subject} {verdict}[/]  (seed {result.seed}; replay with "
-                  f"--seed {result.seed} --examples {args.examples})", soft_wrap=True)
+                  f"--seed {result.seed} --examples {args.examples}{replay})", soft_wrap=True)
 
 
 if __name__ == "__main__":

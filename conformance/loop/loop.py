@@ -39,6 +39,7 @@ import asyncio
 import heapq
 import os
 import types
+import weakref
 from asyncio import events
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -309,9 +310,12 @@ class ControlledLoop(asyncio.BaseEventLoop):
         self._iteration_end = 0
         self._task_ready: dict[asyncio.Task[Any], _Entry] = {}
         self._plain_ready: deque[_Entry] = deque()
-        self._task_ids: dict[asyncio.Task[Any], int] = {}
+        # id(task) -> (weak reference to the task, its number). Weak: the loop must
+        # hold nothing the stock loop does not, or a finished task that nothing else
+        # holds would outlive its last step, and with it the "exception was never
+        # retrieved" report that its freeing makes (see _new_task_id).
+        self._task_ids: dict[int, tuple[weakref.ref[asyncio.Task[Any]], int]] = {}
         self._tasks_numbered = 0
-        self._sweep_at = 64
         # One tuple per step, turned into Step records only when asked for:
         # building a frozen dataclass per step would dominate the step's cost.
         self._raw: list[tuple[int, int, str, float, str | None, int | None]] = []
@@ -486,9 +490,8 @@ class ControlledLoop(asyncio.BaseEventLoop):
         if task is None:
             self._plain_ready.append((seq, handle, None, callback, None))
             return
-        task_id = self._task_ids.get(task)
-        if task_id is None:
-            task_id = self._new_task_id(task)
+        known = self._task_ids.get(id(task))
+        task_id = known[1] if known is not None else self._new_task_id(task)
         entry: _Entry = (seq, handle, task, callback, task_id)
         if self._task_ready.setdefault(task, entry) is not entry:
             raise RuntimeError(
@@ -501,15 +504,20 @@ class ControlledLoop(asyncio.BaseEventLoop):
 
         Task names need not be unique (3.13.0 names every task made by a task
         factory "None"), so choosers and charts tell tasks apart by this number.
-        The map holds finished tasks only until the next sweep, which runs when
-        it has doubled in size since the last one: amortised O(1) per task.
+        The map holds each task weakly, by id: the entry leaves with the task
+        (the weak reference's callback runs when the task is freed, before its
+        id can be reused), so the loop never decides when a task is freed.
         """
         task_ids = self._task_ids
-        if len(task_ids) >= self._sweep_at:
-            task_ids = self._task_ids = {t: i for t, i in task_ids.items() if not t.done()}
-            self._sweep_at = max(64, 2 * len(task_ids))
+        key = id(task)
+
+        def forget(ref: weakref.ref[asyncio.Task[Any]]) -> None:
+            entry = task_ids.get(key)
+            if entry is not None and entry[0] is ref:
+                del task_ids[key]
+
         self._tasks_numbered += 1
-        task_ids[task] = self._tasks_numbered
+        task_ids[key] = (weakref.ref(task, forget), self._tasks_numbered)
         return self._tasks_numbered
 
     # --- The step ----------------------------------------------------------------

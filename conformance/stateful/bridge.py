@@ -15,6 +15,8 @@ from typing import Any
 
 from workerjob.conformance.loop.choosers import Candidate
 from workerjob.conformance.loop.loop import ControlledLoop
+from workerjob.conformance.stateful.recorder import Recorder
+from workerjob.conformance.stateful.subject import Subject, raised
 from workerjob.model import (
     ATOMIC,
     AddOrRunNow,
@@ -26,9 +28,6 @@ from workerjob.model import (
     Violation,
     initial_continuations,
 )
-
-from .recorder import Recorder
-from .subject import Subject, raised
 
 
 def asyncio_order(

@@ -16,10 +16,9 @@ from hypothesis import Phase, seed, settings
 from hypothesis.reporting import with_reporter
 from hypothesis.stateful import run_state_machine_as_test
 
+from workerjob.conformance.stateful.machine import LEVELS, Stats, machine_for
+from workerjob.conformance.stateful.subject import Subject
 from workerjob.model import ATOMIC, Spec
-
-from .machine import LEVELS, Stats, machine_for
-from .subject import Subject
 
 
 @dataclass

@@ -7,6 +7,7 @@ the order in which things happened: no clock, no history search afterwards.
 
 from __future__ import annotations
 
+from workerjob.conformance.stateful.subject import Untranslatable, completion_type
 from workerjob.model import (
     ATOMIC,
     Invoke,
@@ -22,8 +23,6 @@ from workerjob.model import (
     State,
     Violation,
 )
-
-from .subject import Untranslatable, completion_type
 
 
 class Recorder:

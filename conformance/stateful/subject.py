@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-from workerjob.model import CompletionType, Done, Err, Phase, Running, TaskError
+from workerjob.model import CompletionType, Done, Err, Phase, Running, RunOutcome, TaskError
 
 REQUIRED = ("CompletionType", "Running", "Done", "Worker", "CancellationToken",
             "Continuations", "WorkerJob")
@@ -87,6 +87,13 @@ def phase(value: object) -> Phase:
 
 def task_error(exc: BaseException | None) -> TaskError | None:
     return None if exc is None else TaskError(type(exc).__name__, str(exc))
+
+
+def run_outcome(exc: BaseException | None) -> RunOutcome:
+    """How run() ended, as the model sees it: returned, or raised `exc`. Something that
+    is not an `Exception` is a panic too (what a wrapper catching errors lets through,
+    as a Rust panic): SPEC does not care, the `panic-leaves-running` departure does."""
+    return RunOutcome(task_error(exc), panicked=exc is not None and not isinstance(exc, Exception))
 
 
 def raised(exc: BaseException) -> Err:

@@ -10,9 +10,10 @@ oracle's end-of-run check judges it, a violation if something still had to happe
 (exit 1). A last line cut in the middle of its JSON is unreadable (exit 2). A last line
 without its newline that is complete JSON is accepted.
 
-The spec: `--spec`, else the header's `spec`, else `atomic`. A scheduler trace
-(`conformance/traces/scheduler_trace.py`, told by its header) is checked against the
-scheduler's model instead.
+The spec: `--spec`, else the header's `spec`, else `atomic`; plus each `--allow`, and
+the header's `allow` when `--spec` is not given (`stateful/spec_choice.py`). A scheduler
+trace (`conformance/traces/scheduler_trace.py`, told by its header) is checked against
+the scheduler's model instead.
 """
 
 from __future__ import annotations
@@ -23,11 +24,17 @@ import sys
 from dataclasses import dataclass
 from typing import BinaryIO, Literal, TextIO, cast
 
-from workerjob.model import SPECS, Oracle
+from workerjob.conformance.stateful import spec_choice
+from workerjob.conformance.traces.jsonl import MAX_LINE_BYTES, MAX_LINES, JsonlError, one_line
+from workerjob.conformance.traces.trace_format import (
+    MAX_IN_FLIGHT,
+    TraceReader,
+    dumps,
+    observation_to_json,
+)
+from workerjob.model import Oracle
 
 from . import scheduler_trace
-from .jsonl import MAX_LINE_BYTES, MAX_LINES, JsonlError, one_line
-from .trace_format import MAX_IN_FLIGHT, TraceReader, dumps, observation_to_json
 
 Verdict = Literal["conforms", "violation", "unreadable"]
 EXIT: dict[Verdict, int] = {"conforms": 0, "violation": 1, "unreadable": 2}
@@ -41,6 +48,7 @@ class Outcome:
     spec: str | None = None
     level: str | None = None
     events: int = 0
+    departures: str | None = None  # the departures in force, in words
 
     @property
     def exit_code(self) -> int:
@@ -55,7 +63,8 @@ class Limits:
 
 
 def check_stream(
-    stream: BinaryIO, *, spec: str | None = None, limits: Limits = Limits()
+    stream: BinaryIO, *, spec: str | None = None, allow: tuple[str, ...] = (),
+    limits: Limits = Limits()
 ) -> Outcome:
     """Read and check one trace; never raises for anything the input does."""
     try:
@@ -69,15 +78,17 @@ def check_stream(
     events = 0
     try:
         header = reader.header()
-        name = spec or header.spec or "atomic"
-        oracle = Oracle(header.initial_state(), SPECS[name])
+        chosen = spec_choice.chosen(spec, allow, header_spec=header.spec,
+                                    header_allow=header.allow)
+        name, in_force = chosen.name, chosen.in_force()
+        oracle = Oracle(header.initial_state(), chosen)
         for event in reader.events():
             events += 1
             violation = oracle.observe(event.observation)
             if violation is not None:
                 line = one_line(dumps(observation_to_json(event.observation)))
                 return Outcome("violation", f"at this event:\n  {line}\n{violation.explain()}",
-                               event.line, name, header.level, events)
+                               event.line, name, header.level, events, in_force)
         violation = oracle.finish()
     except JsonlError as exc:
         return Outcome("unreadable", str(exc), exc.line, events=events)
@@ -86,8 +97,8 @@ def check_stream(
     if violation is not None:
         where = f"at the end of the trace (after line {reader.last_line})"
         return Outcome("violation", f"{where}:\n{violation.explain()}", None, name,
-                       header.level, events)
-    return Outcome("conforms", f"{events} events", None, name, header.level, events)
+                       header.level, events, in_force)
+    return Outcome("conforms", f"{events} events", None, name, header.level, events, in_force)
 
 
 class _Replay:
@@ -127,16 +138,17 @@ def _check_scheduler(stream: BinaryIO, limits: Limits) -> Outcome:
                    verdict.events)
 
 
-def check_file(path: str, *, spec: str | None = None, limits: Limits = Limits()) -> Outcome:
+def check_file(path: str, *, spec: str | None = None, allow: tuple[str, ...] = (),
+               limits: Limits = Limits()) -> Outcome:
     """`path` ("-" for stdin) read and checked."""
     if path == "-":
-        return check_stream(sys.stdin.buffer, spec=spec, limits=limits)
+        return check_stream(sys.stdin.buffer, spec=spec, allow=allow, limits=limits)
     try:
         stream = open(path, "rb")  # noqa: SIM115 - closed below, errors reported plainly
     except OSError as exc:
         return Outcome("unreadable", f"cannot open {path}: {exc.strerror or exc}")
     with stream:
-        return check_stream(stream, spec=spec, limits=limits)
+        return check_stream(stream, spec=spec, allow=allow, limits=limits)
 
 
 # --- command line -------------------------------------------------------------------------
@@ -163,8 +175,7 @@ def _positive(text: str) -> int:
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", metavar="FILE|-", help="the trace (JSON Lines); - reads stdin")
-    parser.add_argument("--spec", choices=sorted(SPECS), default=None,
-                        help="the spec to check against (default: the header's, else atomic)")
+    spec_choice.add_options(parser, default=None)
     parser.add_argument("--json", action="store_true", help="print the verdict as JSON")
     parser.add_argument("--max-line-bytes", type=_positive, default=MAX_LINE_BYTES, metavar="N",
                         help=f"longest line accepted (default: {MAX_LINE_BYTES})")
@@ -179,19 +190,26 @@ def run(args: argparse.Namespace) -> int:
     limits = Limits(args.max_line_bytes, args.max_lines, args.max_in_flight)
     name = "stdin" if args.file == "-" else args.file
     try:
-        outcome = check_file(args.file, spec=args.spec, limits=limits)
+        outcome = check_file(args.file, spec=args.spec, allow=tuple(args.allow), limits=limits)
     except KeyboardInterrupt:
         outcome = Outcome("unreadable", "interrupted")
     if args.json:
         say(json.dumps({"file": name, "verdict": outcome.verdict, "exit": outcome.exit_code,
                         "line": outcome.line, "spec": outcome.spec, "level": outcome.level,
+                        "departures": outcome.departures,
                         "events": outcome.events, "message": outcome.message}), sys.stdout)
     elif outcome.verdict == "conforms":
+        # a scheduler trace has its own model, with no departures to name
+        in_force = "" if outcome.departures is None else \
+            f"; departures in force: {outcome.departures}"
         say(f"{name}: conforms to the {outcome.spec} spec "
-            f"({outcome.level} level, {outcome.message})", sys.stdout)
+            f"({outcome.level} level, {outcome.message}{in_force})", sys.stdout)
     elif outcome.verdict == "violation":
         where = f"{name}, line {outcome.line}" if outcome.line is not None else name
-        say(f"{where}: does not conform to the {outcome.spec} spec {outcome.message}", sys.stdout)
+        in_force = "" if outcome.departures is None else \
+            f" (departures in force: {outcome.departures})"
+        say(f"{where}: does not conform to the {outcome.spec} spec{in_force} "
+            f"{outcome.message}", sys.stdout)
     else:
         where = f"{name}, " if outcome.line is not None else ""
         say(f"workerjob check-trace: {where}{outcome.message}", sys.stderr)

@@ -44,13 +44,18 @@ from hypothesis import strategies as st
 from hypothesis.errors import HypothesisException
 from hypothesis.reporting import with_reporter
 
+from workerjob.conformance.stateful import spec_choice
 from workerjob.conformance.stateful.machine import ADDERS, COMPLETERS, JOB_WORKER, KEYS
-from workerjob.model import SPECS, Invoke, Observation, Oracle, Spec
-
-from . import scheduler_drive
-from .check_trace import say
-from .jsonl import MAX_LINE_BYTES, JsonlError, JsonObject, decode_last, one_line, split_line
-from .trace_format import (
+from workerjob.conformance.traces.check_trace import say
+from workerjob.conformance.traces.jsonl import (
+    MAX_LINE_BYTES,
+    JsonlError,
+    JsonObject,
+    decode_last,
+    one_line,
+    split_line,
+)
+from workerjob.conformance.traces.trace_format import (
     MAX_IN_FLIGHT,
     EventParser,
     Header,
@@ -61,6 +66,9 @@ from .trace_format import (
     header_to_json,
     observation_from_json,
 )
+from workerjob.model import Invoke, Observation, Oracle, Spec
+
+from . import scheduler_drive
 
 PROTOCOL_VERSION = 1
 DEFAULT_TIMEOUT = 10.0  # seconds a read may wait: the driver's start-up included
@@ -165,8 +173,13 @@ def scenario_message(number: int, level: Level, steps: list[JsonObject]) -> Json
     return message
 
 
-def header_for(level: Level, spec: str | None = None) -> Header:
-    return Header(level, JOB_WORKER if level == "job" else None, spec)
+def header_for(level: Level, spec: Spec | None = None) -> Header:
+    """The header of a scenario's trace; it names the spec (and the departures allowed
+    besides), so that check-trace judges the saved trace as drive did."""
+    if spec is None:
+        return Header(level, JOB_WORKER if level == "job" else None)
+    name, allow = spec_choice.header_fields(spec)
+    return Header(level, JOB_WORKER if level == "job" else None, name, allow)
 
 
 def requested_invocations(steps: list[JsonObject]) -> dict[int, Observation]:
@@ -383,7 +396,7 @@ class ScenarioRun:
     number: int
     level: Level
     steps: list[JsonObject]
-    spec: str
+    spec: Spec
     events: list[JsonObject] = field(default_factory=list)  # the answer, as received
     violation: str | None = None
     violation_line: int | None = None  # line in the trace file (header = line 1)
@@ -417,7 +430,7 @@ class Session:
         if self.broken is not None:
             raise DriverError(f"(the driver broke earlier) {self.broken}")
         self.scenarios += 1
-        run = ScenarioRun(self.scenarios, level, steps, self.spec.name)
+        run = ScenarioRun(self.scenarios, level, steps, self.spec)
         try:
             self._exchange(run)
         except DriverError as exc:
@@ -519,6 +532,7 @@ class DriveResult:
     spec: str
     seed: int
     levels: list[LevelResult] = field(default_factory=list)
+    departures: frozenset[str] = frozenset()  # in force (model/departures.py)
     broken: str | None = None  # the driver broke (exit 2, unless a violation was found)
     scenarios: int = 0
     events: int = 0
@@ -594,7 +608,8 @@ def run_drive(command: Sequence[str], *, levels: Sequence[Level], examples: int,
               env: dict[str, str] | None = None) -> DriveResult:
     """The whole campaign: one driver process, each level in turn, stop at the first
     violation or breakage. The driver is reaped whatever happens (Ctrl-C included)."""
-    out = DriveResult(one_line(" ".join(command), 200), spec.name, seed_value)
+    out = DriveResult(one_line(" ".join(command), 200), spec.name, seed_value,
+                      departures=spec.departures)
     started = time.perf_counter()
     process: DriverProcess | None = None
     session: Session | None = None
@@ -666,8 +681,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--level", choices=["continuations", "job", "all", "scheduler"],
                         default="all", help="drive Continuations alone, the WorkerJob, or "
                         "both (default); or a JobScheduler (scheduler scenarios, DRIVER.md)")
-    parser.add_argument("--spec", choices=sorted(SPECS), default="atomic",
-                        help="the spec to check against (default: atomic)")
+    spec_choice.add_options(parser)
     parser.add_argument("--timeout", type=_seconds, default=DEFAULT_TIMEOUT, metavar="SECONDS",
                         help=f"longest wait for a line from the driver (default: "
                         f"{DEFAULT_TIMEOUT:g})")
@@ -707,7 +721,8 @@ def run(args: argparse.Namespace) -> int:
     levels: list[Level] = ["continuations", "job"] if args.level == "all" else [args.level]
     try:
         result = run_drive(command, levels=levels, examples=args.examples,
-                           seed_value=seed_value, spec=SPECS[args.spec], timeout=args.timeout,
+                           seed_value=seed_value,
+                           spec=spec_choice.chosen(args.spec, args.allow), timeout=args.timeout,
                            limits=Limits(max_events=args.max_events),
                            max_line_bytes=args.max_line_bytes, shrink=not args.no_shrink)
     except KeyboardInterrupt:
@@ -730,7 +745,8 @@ def run(args: argparse.Namespace) -> int:
 def as_json(result: DriveResult) -> JsonObject:
     failing = result.failing
     return {
-        "command": result.command, "spec": result.spec, "seed": result.seed,
+        "command": result.command, "spec": result.spec,
+        "departures": sorted(result.departures), "seed": result.seed,
         "exit": result.code,
         "verdict": ["conforms", "violation", "driver broken"][result.code],
         "scenarios": result.scenarios, "events": result.events,
@@ -747,12 +763,13 @@ def as_json(result: DriveResult) -> JsonObject:
 
 def report(result: DriveResult, args: argparse.Namespace) -> None:
     failing = result.failing
+    in_force = ", ".join(sorted(result.departures)) or "none"
     rate = result.scenarios / result.seconds if result.seconds > 0 else 0.0
     summary = (f"{result.scenarios} scenarios, {result.events} events in "
                f"{result.seconds:.1f} s ({rate:.0f} scenarios/s); seed {result.seed}")
     if failing is not None:
         print(f"workerjob drive: {result.command} does not conform to the {result.spec} "
-              f"spec ({failing.level} level)\n")
+              f"spec ({failing.level} level); departures in force: {in_force}\n")
         print(f"scenario ({len(failing.steps)} steps{', shrunk' if not args.no_shrink else ''}):")
         for step in failing.steps:
             print(f"  {dumps(step)}")
@@ -771,7 +788,7 @@ def report(result: DriveResult, args: argparse.Namespace) -> None:
             f"{summary}", sys.stderr)
     else:
         print(f"{result.command} conforms to the {result.spec} spec through the driver "
-              f"protocol: {summary}")
+              f"protocol: {summary}; departures in force: {in_force}")
 
 
 if __name__ == "__main__":

@@ -40,8 +40,11 @@ from workerjob.conformance.stateful.subject import (
     load_subject,
     phase,
     raised,
+    run_outcome,
     task_error,
 )
+from workerjob.conformance.traces.jsonl import JsonObject
+from workerjob.conformance.traces.trace_format import dumps, observation_to_json
 from workerjob.model import (
     AddOrRunNow,
     Cancel,
@@ -61,9 +64,7 @@ from workerjob.model import (
     Wait,
 )
 
-from .jsonl import JsonObject
 from .scheduler_drive import SchedulerScenario
-from .trace_format import dumps, observation_to_json
 
 PROTOCOL_VERSION = 1
 SETTLE_ROUNDS = 64  # stock loop: trips round the loop that count as "nothing more happens"
@@ -106,7 +107,7 @@ class _GatedTask:
         except asyncio.CancelledError as exc:  # a hard cancel of the job's task
             self.runner.emit(RunEnded(RunOutcome(task_error(exc), hard_cancelled=True)))
             raise
-        self.runner.emit(RunEnded(RunOutcome(task_error(error))))
+        self.runner.emit(RunEnded(run_outcome(error)))
         if error is not None:
             raise error
 

@@ -36,6 +36,14 @@ from typing import Any, BinaryIO, Literal
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
+from workerjob.conformance.traces.jsonl import (
+    MAX_LINE_BYTES,
+    MAX_LINES,
+    JsonlError,
+    JsonObject,
+    one_line,
+    read_lines,
+)
 from workerjob.model import (
     AddOrRunNow,
     Cancel,
@@ -63,8 +71,6 @@ from workerjob.model import (
     initial_continuations,
     initial_job,
 )
-
-from .jsonl import MAX_LINE_BYTES, MAX_LINES, JsonlError, JsonObject, one_line, read_lines
 
 VERSION = 1
 SCHEMA_FILE = "trace-v1.schema.json"
@@ -160,6 +166,7 @@ class Header:
     level: Level
     job_worker: str | None = None
     spec: str | None = None
+    allow: tuple[str, ...] = ()  # departures allowed besides the spec's (model/departures.py)
     expect: Literal["conforms", "violation"] | None = None
     reason: str | None = None
     violation_line: int | None = None
@@ -175,7 +182,11 @@ def header_to_json(header: Header) -> JsonObject:
     obj: JsonObject = {"trace": TRACE_MARK, "version": VERSION, "level": header.level}
     if header.job_worker is not None:
         obj["job_worker"] = header.job_worker
-    for name in ("spec", "expect", "reason", "violation_line"):
+    if header.spec is not None:
+        obj["spec"] = header.spec
+    if header.allow:
+        obj["allow"] = list(header.allow)
+    for name in ("expect", "reason", "violation_line"):
         value = getattr(header, name)
         if value is not None:
             obj[name] = value
@@ -198,8 +209,9 @@ def parse_header(obj: JsonObject, line: int = 1) -> Header:
     if problem is not None:
         raise TraceFormatError(line, f"bad header: {problem}")
     line_of_violation = obj.get("violation_line")
-    return Header(obj["level"], obj.get("job_worker"), obj.get("spec"), obj.get("expect"),
-                  obj.get("reason"), None if line_of_violation is None else int(line_of_violation))
+    return Header(obj["level"], obj.get("job_worker"), obj.get("spec"),
+                  tuple(obj.get("allow", ())), obj.get("expect"), obj.get("reason"),
+                  None if line_of_violation is None else int(line_of_violation))
 
 
 # --- events: JSON to observations ---------------------------------------------------------
@@ -252,7 +264,8 @@ def observation_from_json(obj: JsonObject) -> Observation:
         case _:
             outcome = obj["outcome"]
             error = _task_error(obj.get("error"))
-            return RunEnded(RunOutcome(error, hard_cancelled=outcome == "cancelled"))
+            return RunEnded(RunOutcome(error, hard_cancelled=outcome == "cancelled",
+                                       panicked=outcome == "panicked"))
 
 
 # --- observations to JSON -----------------------------------------------------------------
@@ -311,7 +324,8 @@ def observation_to_json(obs: Observation) -> JsonObject:
                 return {"event": "run_ended", "outcome": "returned"}
             if outcome.error is None:
                 raise ValueError(f"{obs}: a hard cancel's outcome carries its CancelledError")
-            kind = "cancelled" if outcome.hard_cancelled else "raised"
+            kind = ("cancelled" if outcome.hard_cancelled
+                    else "panicked" if outcome.panicked else "raised")
             return {"event": "run_ended", "outcome": kind,
                     "error": task_error_to_json(outcome.error)}
 

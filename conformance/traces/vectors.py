@@ -29,7 +29,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from workerjob.conformance.traces.trace_format import LEVELS, Header, Level, dump_trace
 from workerjob.model import (
+    NAMED_SPECS,
     SPECS,
     AddOrRunNow,
     Cancel,
@@ -52,11 +54,10 @@ from workerjob.model import (
     Start,
     TaskError,
     Wait,
+    spec_with,
 )
 from workerjob.model.actions import Action
 from workerjob.model.environment import Bound, transitions
-
-from .trace_format import LEVELS, Header, Level, dump_trace
 
 NORMAL, CANCELLED, FAILED = CompletionType.NORMAL, CompletionType.CANCELLED, CompletionType.FAILED
 BOOM = TaskError("ValueError", "boom")
@@ -76,21 +77,23 @@ class Vector:
     spec: str | None = None
     job_worker: str | None = None
     violation_line: int | None = None
+    allow: tuple[str, ...] = ()
 
     def header(self) -> Header:
-        return Header(self.level, self.job_worker, self.spec, "conforms"
-                      if self.expect == "conforms" else "violation", self.reason,
-                      self.violation_line)
+        return Header(self.level, self.job_worker, self.spec, self.allow,
+                      expect="conforms" if self.expect == "conforms" else "violation",
+                      reason=self.reason, violation_line=self.violation_line)
 
     def text(self) -> str:
         return dump_trace(self.header(), list(self.observations))
 
 
 def verdict(level: Level, job_worker: str | None, spec: str | None,
-            observations: tuple[Observation, ...]) -> tuple[str, int | None]:
+            observations: tuple[Observation, ...],
+            allow: tuple[str, ...] = ()) -> tuple[str, int | None]:
     """What the oracle says: ("conforms", None), or ("violation", line or None)."""
     header = Header(level, job_worker)
-    oracle = Oracle(header.initial_state(), SPECS[spec or "atomic"])
+    oracle = Oracle(header.initial_state(), spec_with(NAMED_SPECS[spec or "atomic"], allow))
     for index, obs in enumerate(observations):
         if oracle.observe(obs) is not None:
             return "violation", index + 2  # line 1 is the header
@@ -98,14 +101,14 @@ def verdict(level: Level, job_worker: str | None, spec: str | None,
 
 
 def labelled(name: str, level: Level, observations: list[Observation], expect: str,
-             reason: str, spec: str | None = None) -> Vector:
+             reason: str, spec: str | None = None, allow: tuple[str, ...] = ()) -> Vector:
     """A vector whose label is checked against the oracle here and now."""
     job_worker = JOB_WORKER if level == "job" else None
     obs = tuple(observations)
-    found, line = verdict(level, job_worker, spec, obs)
+    found, line = verdict(level, job_worker, spec, obs, allow)
     if found != expect:
         raise AssertionError(f"vector {name}: labelled {expect}, but the oracle says {found}")
-    return Vector(name, level, obs, expect, reason, spec, job_worker, line)
+    return Vector(name, level, obs, expect, reason, spec, job_worker, line, allow)
 
 
 # --- walks of the model ---------------------------------------------------------------------
@@ -391,6 +394,41 @@ ORIGINAL_ANOMALY: list[Observation] = [
     call(4, STATE), saw(4, NORMAL),
 ]
 
+# The same window in the job's own completion (the launch wrapper calls the same
+# complete): run() ended, the wrapper read the token, cancel() landed and returned, a
+# state read saw Running, and the job still ended NORMAL (FAILED when run() raised).
+def job_token_read_early(error: TaskError | None) -> list[Observation]:
+    done = saw(4, NORMAL) if error is None else saw(4, FAILED, error.text)
+    return [call(1, LAUNCH), ret(1), ended(error), call(2, CANCEL), ret(2), call(3, STATE),
+            ret(3, Ok(Running())), call(4, STATE), done]
+
+
+# What the original does, departures and all: run() raises, wait() returns ok anyway
+# (wait-returns-ok), the continuation runs FAILED, and a later complete returns ok and
+# overwrites Done (complete-overwrites-done).
+ORIGINAL_RUN: list[Observation] = [
+    add(1, "a"), ret(1), call(2, LAUNCH), ret(2), call(3, WAIT), ended(BOOM), ret(3),
+    start(1, JOB_WORKER, FAILED, "boom"), complete(4), ret(4), call(5, STATE), saw(5, NORMAL),
+]
+
+DEPARTING: tuple[tuple[str, Level, str, list[Observation], str, tuple[str, ...]], ...] = (
+    ("token-read-early-job", _J,
+     "the job's own completion read the token before cancel() landed, and took effect "
+     "after a state read that followed cancel's return: the token-read-early spec "
+     "allows it", job_token_read_early(None), "token-read-early", ()),
+    ("token-read-early-job-failed", _J,
+     "as allowed-token-read-early-job, with run() raising: FAILED although cancel() "
+     "returned first", job_token_read_early(BOOM), "token-read-early", ()),
+    ("original", _J,
+     "what the original does: wait() returns ok although run() raised, and a second "
+     "complete returns ok and overwrites Done; the header names the original spec",
+     ORIGINAL_RUN, "original", ()),
+    ("wait-returns-ok", _J,
+     "wait() returns ok although run() raised: the header allows that one departure",
+     [call(1, LAUNCH), ret(1), call(2, WAIT), ended(BOOM), ret(2)], "atomic",
+     ("wait-returns-ok",)),
+)
+
 REJECTED: tuple[tuple[str, Level, str, list[Observation]], ...] = (
     ("started-while-running", _C,
      "a continuation registered while Running starts before any complete",
@@ -429,6 +467,16 @@ REJECTED: tuple[tuple[str, Level, str, list[Observation]], ...] = (
      "complete read the token before cancel landed, yet took effect after a state read "
      "that followed cancel's return: allowed by the token-read-early spec only",
      ORIGINAL_ANOMALY),
+    ("token-read-early-job", _J,
+     "the job's own completion ends NORMAL although cancel() returned, and a state read "
+     "after it saw Running: the token read early, allowed by token-read-early only",
+     job_token_read_early(None)),
+    ("token-read-early-job-failed", _J,
+     "as rejected-token-read-early-job, with run() raising: FAILED where SPEC says "
+     "CANCELLED", job_token_read_early(BOOM)),
+    ("original", _J,
+     "the original's run under SPEC: wait() must re-raise run()'s error",
+     ORIGINAL_RUN),
 )
 
 
@@ -440,6 +488,8 @@ def by_hand() -> list[Vector]:
         "the Rust original's window, checked against the token-read-early spec (the "
         "header names it): complete reads the token before it takes effect",
         spec="token-read-early"))
+    out += [labelled(f"allowed-{name}", level, obs, "conforms", reason, spec, allow)
+            for name, level, reason, obs, spec, allow in DEPARTING]
     out += [labelled(f"rejected-{name}", level, obs, "violation", reason)
             for name, level, reason, obs in REJECTED]
     return out

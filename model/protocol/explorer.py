@@ -52,7 +52,13 @@ from workerjob.model.actions import Observation
 from workerjob.model.oracle import Oracle
 from workerjob.model.protocol.explorer_spec import SpecHalf, SpecStates
 from workerjob.model.protocol.explorer_symmetry import Symmetry, rename_pstate
-from workerjob.model.protocol.protocol import GUARD_DROPPED, LOCK_NAMES, Config, Variant
+from workerjob.model.protocol.protocol import (
+    GUARD_DROPPED,
+    LOCK_NAMES,
+    Config,
+    Variant,
+    spec_initial,
+)
 from workerjob.model.protocol.protocol_state import (
     Machine,
     PState,
@@ -64,7 +70,7 @@ from workerjob.model.protocol.protocol_state import (
     successors,
 )
 from workerjob.model.spec import ATOMIC, Spec
-from workerjob.model.state import initial_continuations
+from workerjob.model.state import State, initial_continuations
 from workerjob.model.vocabulary import TaskError
 
 Node = tuple[PState, SpecStates]
@@ -196,7 +202,7 @@ def explore(
     config = config or Config()
     red = reduce if isinstance(reduce, Reduction) else (FULL if reduce else NONE)
     m = machine(variant, config)
-    half = SpecHalf(spec)
+    half = SpecHalf(spec, spec_initial(config))
     sym = Symmetry(m, half) if red.symmetry else None
     init = half.initial()
     roots: list[Node] = [(s, init) for s in m.initial_states()]
@@ -309,11 +315,11 @@ def _counterexample(
     records, end = _replay(m, red, sym, root, path)
     trace = [r.observation for r in records if r.observation is not None]
     if kind in (REFINEMENT, FINISH):
-        reasons = (explain(spec, trace, finish=kind == FINISH),)
+        reasons = (explain(spec, trace, finish=kind == FINISH, initial=spec_initial(m.config)),)
     elif kind in (LOST, DEADLOCK):
         # said again of the run's own end state (the representative's names differ)
         reasons = tuple(p for _, p in end_problems(m, end)) or reasons
-        if kind == LOST and (why := explain_or_none(spec, trace)):
+        if kind == LOST and (why := explain_or_none(spec, trace, spec_initial(m.config))):
             reasons = (*reasons, why)
     used = {r.lane for r in records}
     lanes = tuple(lane for lane in m.lane_names() if lane in used)
@@ -321,16 +327,18 @@ def _counterexample(
     return Counterexample(m.variant.name, spec.name, kind, outcome, records, reasons, lanes)
 
 
-def explain_or_none(spec: Spec, trace: Iterable[Observation]) -> str | None:
+def explain_or_none(spec: Spec, trace: Iterable[Observation],
+                    initial: State | None = None) -> str | None:
     """The oracle's own explanation of why `trace`, run to its end, is not a trace of
     `spec`; `None` when it is one."""
-    oracle = Oracle(initial_continuations(), spec)
+    oracle = Oracle(initial_continuations() if initial is None else initial, spec)
     violation = oracle.feed(trace) or oracle.finish()
     return None if violation is None else violation.explain()
 
 
-def explain(spec: Spec, trace: Iterable[Observation], *, finish: bool) -> str:
-    oracle = Oracle(initial_continuations(), spec)
+def explain(spec: Spec, trace: Iterable[Observation], *, finish: bool,
+            initial: State | None = None) -> str:
+    oracle = Oracle(initial_continuations() if initial is None else initial, spec)
     violation = oracle.feed(trace)
     if violation is None and finish:
         violation = oracle.finish()

@@ -20,9 +20,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from workerjob.model.actions import Invoke, Observation
+from workerjob.model.actions import Observation
 from workerjob.model.protocol.explorer_spec import SpecHalf, SpecStates
-from workerjob.model.protocol.protocol import Config, Variant, operation
+from workerjob.model.protocol.protocol import Config, Variant, observed_call, spec_initial
 from workerjob.model.protocol.protocol_state import (
     Machine,
     PState,
@@ -100,7 +100,7 @@ def _offers(half: SpecHalf, m: Machine, states: SpecStates, outcome: int,
     error = m.config.outcomes[outcome]
     for i, p in enumerate(m.procs):
         if not invoked >> i & 1:
-            yield Invoke(p.op_id, operation(p, error)), invoked | 1 << i
+            yield observed_call(p, m.config, error), invoked | 1 << i
 
 
 def spec_traces_included(variant: Variant, config: Config, spec: Spec, *,
@@ -108,7 +108,7 @@ def spec_traces_included(variant: Variant, config: Config, spec: Spec, *,
     """Whether every trace of `spec` over `config`'s operations is a trace of
     `variant`."""
     m = machine(variant, config)
-    half = SpecHalf(spec)
+    half = SpecHalf(spec, spec_initial(config))
     prot = _ProtocolHalf(m, reduce)
     Node = tuple[SpecStates, ProtocolStates, int, int]
     roots: list[Node] = [(half.initial(), prot.closure(s), s.outcome, 0)

@@ -28,8 +28,9 @@ class SpecHalf:
     are met, so that the sets the search hashes, unites and compares are sets of small
     ints. Pure: nothing but dictionaries."""
 
-    def __init__(self, spec: Spec) -> None:
+    def __init__(self, spec: Spec, initial: State | None = None) -> None:
         self.spec = spec
+        self._initial = initial_continuations() if initial is None else initial
         self.states: list[State] = []
         self._number: dict[State, int] = {}
         self._ids: dict[Observation, int] = {}
@@ -46,7 +47,7 @@ class SpecHalf:
         return n
 
     def initial(self) -> SpecStates:
-        return self._closure(self.number(initial_continuations()))
+        return self._closure(self.number(self._initial))
 
     def _closure(self, n: int) -> SpecStates:
         """State `n` and every state reachable from it by internal actions (the

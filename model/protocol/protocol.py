@@ -27,8 +27,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from workerjob.model.actions import AddOrRunNow, Cancel, Complete, Op, ReadState
-from workerjob.model.vocabulary import TaskError
+from workerjob.model.actions import (
+    AddOrRunNow,
+    Cancel,
+    Complete,
+    Invoke,
+    Observation,
+    Op,
+    ReadState,
+    RunEnded,
+)
+from workerjob.model.state import JobStatus, State, initial_continuations
+from workerjob.model.vocabulary import RunOutcome, TaskError
 
 JOB_WORKER = "job"
 BOOM = TaskError("ValueError", "boom")
@@ -248,6 +258,10 @@ class Config:
     cancel: bool = True
     read: bool = True
     outcomes: tuple[TaskError | None, ...] = (None, BOOM)
+    # The job level: `complete` is the job's own completion, called by the launch
+    # wrapper once run() ended. Its invocation is then seen as run() ending, and its
+    # return is not seen at all (the wrapper's, not an operation's).
+    job: bool = False
 
     def __post_init__(self) -> None:
         if self.adders < 0:
@@ -260,11 +274,27 @@ class Config:
     def describe(self) -> str:
         outcomes = ", ".join("returned" if e is None else f"raised {e}" for e in self.outcomes)
         extras = [*(["cancel"] if self.cancel else []), *(["a state read"] if self.read else [])]
+        completer = "the job's own completion" if self.job else "complete"
         return (
-            f"{self.adders} adder(s) over {self.keys} key(s), complete"
+            f"{self.adders} adder(s) over {self.keys} key(s), {completer}"
             + "".join(f", {x}" for x in extras)
             + f"; run() {outcomes}"
         )
+
+
+def spec_initial(config: Config) -> State:
+    """The spec state a run of the protocol starts from: Continuations alone, or (job
+    level) a job already launched whose worker is the completer's."""
+    if config.job:
+        return State(job=JobStatus(worker=JOB_WORKER, launched=True))
+    return initial_continuations()
+
+
+def observed_call(p: Process, config: Config, error: TaskError | None) -> Observation:
+    """What an observer sees when process `p` calls its operation."""
+    if config.job and p.role == COMPLETE:
+        return RunEnded(RunOutcome(error))
+    return Invoke(p.op_id, operation(p, error))
 
 
 ADD, COMPLETE, CANCEL_ROLE, READ_ROLE = "add", "complete", "cancel", "read"

@@ -18,9 +18,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from workerjob.model.actions import Invoke, Observation, Ok, Return, Start
+from workerjob.model.actions import Observation, Ok, Return, Start
 from workerjob.model.classify import classify
 from workerjob.model.protocol.protocol import (
+    COMPLETE,
     LOCK_NAMES,
     MAP,
     READ,
@@ -45,7 +46,7 @@ from workerjob.model.protocol.protocol import (
     SpawnTaken,
     Take,
     Variant,
-    operation,
+    observed_call,
     processes,
 )
 from workerjob.model.vocabulary import RUNNING, Done, Phase
@@ -415,7 +416,7 @@ def _exec(
     match instr:
         case Call():
             name = "invoke"
-            obs = Invoke(p.op_id, operation(p, m.config.outcomes[s.outcome]))
+            obs = observed_call(p, m.config, m.config.outcomes[s.outcome])
             detail = "invoke"
         case Acquire(lock, write):
             name = f"{LOCK_NAMES[lock]}.{'write' if write else 'read'}"
@@ -483,6 +484,8 @@ def _exec(
             name, detail = "return", "return"
             read = p.role == READ_ROLE and isinstance(reg, int) and reg >= 0
             obs = Return(p.op_id, Ok(m.phases[reg]) if read and isinstance(reg, int) else Ok())
+            if m.config.job and p.role == COMPLETE:
+                obs = None  # the launch wrapper's return, not an operation's
         case _:
             raise AssertionError(f"control instruction {instr} reached as a step")
     new_pc = _settle(p.program, pc + 1, reg) if advance else pc

@@ -1,5 +1,12 @@
 """complete reads the token at its invocation and changes the state after an await, so a
 cancel() in between is missed.
+
+Unlike the original (whose early read it imitates), the await is also where the job's
+own completion can be cut short: a hard cancel that arrives there, after run() ended,
+makes the base's done-callback complete the continuations CANCELLED and wait() raise
+CancelledError, where SPEC says a hard cancel after run() ended changes nothing (and the
+original, aborted there, would stay Running). Either way it is killed: the campaign
+usually meets the missed cancel() first.
 """
 
 from __future__ import annotations
@@ -42,8 +49,9 @@ class Continuations(base.Continuations):
         hard_cancel: bool = False,
     ) -> bool:
         kind = self._classify(error, token, hard_cancel)
-        # BUG: the token was read before this await and the state changes after it, as in
-        # the original (token read before the write lock): a cancel() here is missed.
+        # BUG: the token was read before this await and the state changes after it, as
+        # the original reads it before the write lock: a cancel() here is missed. A hard
+        # cancel of the job's task here cuts its completion short (see the docstring).
         await asyncio.sleep(0)
         if not self._accepts_completion():
             return False

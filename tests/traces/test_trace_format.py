@@ -31,7 +31,8 @@ from workerjob.conformance.traces.trace_format import (
     validation_problem,
 )
 from workerjob.model import (
-    SPECS,
+    DEPARTURES,
+    NAMED_SPECS,
     AddOrRunNow,
     Cancel,
     Complete,
@@ -95,15 +96,19 @@ def test_an_observation_survives_json_and_back(obs: Observation) -> None:
     assert observation_from_json(obj) == obs
 
 
-@given(st.sampled_from(LEVELS), st.none() | st.sampled_from(sorted(SPECS)), names)
-def test_a_header_survives_json_and_back(level: str, spec: str | None, worker: str) -> None:
-    header = Header(level, worker if level == "job" else None, spec)  # type: ignore[arg-type]
+@given(st.sampled_from(LEVELS), st.none() | st.sampled_from(sorted(NAMED_SPECS)), names,
+       st.lists(st.sampled_from(sorted(DEPARTURES)), unique=True).map(tuple))
+def test_a_header_survives_json_and_back(level: str, spec: str | None, worker: str,
+                                         allow: tuple[str, ...]) -> None:
+    header = Header(level, worker if level == "job" else None, spec, allow)  # type: ignore[arg-type]
     assert parse_header(json.loads(dumps(header_to_json(header)))) == header
 
 
 def test_the_schema_is_a_valid_draft_2020_12_schema_and_names_every_spec() -> None:
     jsonschema.Draft202012Validator.check_schema(schema())
-    assert sorted(schema()["$defs"]["header"]["properties"]["spec"]["enum"]) == sorted(SPECS)
+    header = schema()["$defs"]["header"]["properties"]
+    assert sorted(header["spec"]["enum"]) == sorted(NAMED_SPECS)
+    assert sorted(header["allow"]["items"]["enum"]) == sorted(DEPARTURES)
 
 
 def test_the_schema_examples_are_valid() -> None:
