@@ -6,6 +6,7 @@ subject checks nothing. They share names, not code.
 
 from .continuations import Continuations
 from .job import WorkerJob
+from .timeouts import RetryPolicy
 from .token import CancellationToken
 from .types import (
     CompletionType,
@@ -24,6 +25,7 @@ __all__ = [
     "Continuations",
     "Done",
     "JobState",
+    "RetryPolicy",
     "Running",
     "Worker",
     "WorkerJob",
