@@ -18,7 +18,7 @@ from hypothesis.stateful import run_state_machine_as_test
 
 from workerjob.model import ATOMIC, Spec
 
-from .machine import LEVELS, Stats, machine_for
+from .machine import LEVELS, Stats, machine_for, supported
 from .subject import Subject
 
 
@@ -40,6 +40,7 @@ class CampaignResult:
     subject: str
     seed: int
     levels: list[LevelResult] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # levels the subject has no options for
 
     @property
     def conforms(self) -> bool:
@@ -125,7 +126,10 @@ def run_campaign(
 ) -> CampaignResult:
     """`examples` per level, the levels taking turns in rounds of `chunk` examples
     (round i seeded `seed_value + i`), so a bug that only one level can see is met
-    early whichever it is; stops at the first violation."""
+    early whichever it is; stops at the first violation. A level the subject has no
+    options for (an enhancement's) is skipped and named in `skipped`."""
+    skipped = [level for level in levels if not supported(subject, level)]
+    levels = tuple(level for level in levels if level not in skipped)
     stats = {level: Stats(tick=tick) for level in levels}
     reports: dict[str, str | None] = dict.fromkeys(levels)
     done = 0
@@ -138,7 +142,7 @@ def run_campaign(
                 reports[level] = found.report
                 break
         done += budget
-    out = CampaignResult(subject.name, seed_value)
+    out = CampaignResult(subject.name, seed_value, skipped=skipped)
     for level in levels:
         s = stats[level]
         out.levels.append(LevelResult(level, s.examples, s.steps, len(s.schedules),

@@ -392,13 +392,25 @@ class JobMachine(SubjectMachine):
         self.start_op(self.rec.new_id(), Cancel(), lambda: job.cancel(), then_read_state=True)
 
 
-LEVELS: dict[str, type[SubjectMachine]] = {"continuations": ContinuationsMachine,
-                                          "job": JobMachine}
+LEVELS: dict[str, type[Any]] = {"continuations": ContinuationsMachine, "job": JobMachine}
+"""Every level, by name; the enhancements' levels are registered at the end of this module."""
+
+
+def supported(subject: Subject, level: str) -> bool:
+    """Whether `subject` has what `level` checks (an enhancement's options)."""
+    check: Callable[[Subject], bool] | None = getattr(LEVELS[level], "supports", None)
+    return check is None or check(subject)
 
 
 def machine_for(subject: Subject, level: str, *, spec: Spec = ATOMIC,
-                stats: Stats | None = None, max_draws: int = 200) -> type[SubjectMachine]:
+                stats: Stats | None = None, max_draws: int = 200) -> type[Any]:
     """A machine class bound to `subject` (a fresh subclass: the rules are shared)."""
     base = LEVELS[level]
     attrs = {"subject": subject, "spec": spec, "stats": stats, "max_draws": max_draws}
     return type(f"{base.__name__}[{subject.name}]", (base,), attrs)
+
+
+# The enhancements' levels build on this module's pieces, so they are imported last.
+from .stateful.timeouts import TimeoutsMachine  # noqa: E402
+
+LEVELS["timeouts"] = TimeoutsMachine

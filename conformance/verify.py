@@ -18,7 +18,7 @@ from rich.table import Table
 from workerjob.model import SPECS
 
 from .campaign import CampaignResult, run_campaign
-from .machine import LEVELS
+from .machine import LEVELS, supported
 from .profiles import load_profile
 from .subject import DEFAULT_IMPL, ENV_VAR, SubjectError, load_subject
 
@@ -69,7 +69,8 @@ def run(args: argparse.Namespace) -> int:
                         MofNCompleteColumn(), TimeElapsedColumn(), console=err,
                         disable=args.json or not err.is_terminal, transient=True)
     with progress:
-        bar = progress.add_task(f"verify {subject.name}", total=args.examples * len(levels))
+        checked = sum(supported(subject, level) for level in levels)
+        bar = progress.add_task(f"verify {subject.name}", total=args.examples * checked)
         result = run_campaign(subject, examples=args.examples, seed_value=seed_value,
                               spec=SPECS[args.spec], levels=levels,
                               tick=lambda: progress.advance(bar))
@@ -92,6 +93,7 @@ def as_json(result: CampaignResult, spec: str) -> dict[str, object]:
              "report": r.report}
             for r in result.levels
         ],
+        "skipped": result.skipped,
     }
 
 
@@ -107,6 +109,9 @@ def show(result: CampaignResult, args: argparse.Namespace, console: Console) -> 
         table.add_row(r.level, str(r.examples), str(r.steps), str(r.schedules),
                       f"[red]{r.violations}" if r.violations else "0")
     console.print(table)
+    for level in result.skipped:
+        console.print(f"level {level} skipped: {result.subject} has none of its options",
+                      soft_wrap=True)
     verdict = "[green]conforms" if result.conforms else "[red]does not conform"
     console.print(f"{result.subject} {verdict}[/]  (seed {result.seed}; replay with "
                   f"--seed {result.seed} --examples {args.examples})", soft_wrap=True)

@@ -186,7 +186,6 @@ class Attempts:
     async def run(self) -> None:
         """Attempts and backoffs; returns or raises what the job's `wait()` will."""
         job = self._job
-        token = job.cancellation_token
         last: BaseException
         while True:
             self.count += 1
@@ -215,14 +214,18 @@ class Attempts:
                     raise
                 raise outcome  # noqa: B904 (its __cause__ is set: the last error)
             # The token is read in the step that would call run() again.
-            if token.is_cancelled():
+            if not self._may_start_again():
                 self.finish()
                 raise self._outcome(last, last)
 
     def _retries(self, error: BaseException) -> bool:
         retry = self.retry
         return (retry is not None and self.count < retry.max_attempts
-                and retry.retries(error) and not self._job.cancellation_token.is_cancelled())
+                and retry.retries(error) and self._may_start_again())
+
+    def _may_start_again(self) -> bool:
+        """No attempt after the token is cancelled."""
+        return not self._job.cancellation_token.is_cancelled()
 
     def _outcome(self, error: BaseException, cause: BaseException) -> BaseException:
         """What the job's task raises for `error` (`cause`: the last attempt's error)."""

@@ -142,7 +142,7 @@ def observe(v: Variant, s: State, obs: Observation) -> State | str:
             return _start(s, cont, kind, message)
         case Read():
             wanted = Read(s.attempts, s.timed_out, s.phase)
-            return s if obs == wanted else f"the model reads {wanted}"
+            return s if obs == wanted else f"the model reads {wanted} ({s.stage.value})"
         case WaitCalled(op_id):
             return replace(s, waits=s.waits | {op_id})
         case WaitReturned(op_id, result):
@@ -156,11 +156,14 @@ def observe(v: Variant, s: State, obs: Observation) -> State | str:
 
 
 def _deadline(v: Variant, s: State) -> State | str:
-    if not s.deadline_armed:
-        return ("the deadline took effect twice" if s.timed_out
-                else "the token was cancelled by the job, and no deadline is armed")
-    if s.stage not in LIVE and not v.late_deadline:
+    if s.options.timeout is None:
+        return "the job cancelled its token, and it has no timeout"
+    if s.timed_out:
+        return "the deadline took effect twice"
+    if s.stage not in LIVE and s.stage is not Stage.IDLE and not v.late_deadline:
         return f"the deadline took effect after the job's run() ended ({s.stage.value})"
+    if not s.deadline_armed:
+        return f"the job cancelled its token, and no deadline is armed ({s.stage.value})"
     return replace(s, timed_out=True, token=True, deadline_armed=False,
                    grace_armed=s.options.grace is not None)
 
@@ -175,7 +178,8 @@ def _attempt_starts(v: Variant, s: State, n: int) -> State | str:
         if s.token and not v.retry_after_cancel:
             return f"attempt {n} started after the token was cancelled"
     else:
-        return f"attempt {n} started while the job is {s.stage.value}"
+        why = " after the token was cancelled" if s.token else ""
+        return f"attempt {n} started{why} while the job is {s.stage.value}"
     if s.hard_cancel is not None or s.grace_cancel:
         return f"attempt {n} started after its task was cancelled"
     return replace(s, stage=Stage.RUNNING, attempts=n, backoff_armed=False)

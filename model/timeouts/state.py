@@ -17,7 +17,7 @@ class Stage(Enum):
     STARTING = "launched, no attempt yet"
     RUNNING = "an attempt is running"
     BACKOFF = "waiting between attempts"
-    ENDING = "the last attempt ended"
+    ENDING = "past its last attempt"
     ENDED = "ended"
 
     __hash__ = object.__hash__

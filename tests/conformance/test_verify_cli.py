@@ -16,8 +16,19 @@ def test_bundled_implementation_conforms(capsys: pytest.CaptureFixture[str]) -> 
     summary = json.loads(capsys.readouterr().out)
     assert summary["conforms"] is True
     assert summary["seed"] == 3
-    assert [lv["level"] for lv in summary["levels"]] == ["continuations", "job"]
+    assert [lv["level"] for lv in summary["levels"]] == ["continuations", "job", "timeouts"]
     assert all(lv["examples"] >= 20 and lv["steps"] > 0 for lv in summary["levels"])
+    assert summary["skipped"] == []
+
+
+def test_a_subject_without_the_enhancements_conforms_with_the_level_skipped(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["verify", "--impl", "tests.mutants.base", "--examples", "10",
+                 "--seed", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "level timeouts skipped: tests.mutants.base has none of its options" in out
+    assert "tests.mutants.base conforms" in out
 
 
 def test_a_mutant_is_reported_with_exit_1(capsys: pytest.CaptureFixture[str]) -> None:
