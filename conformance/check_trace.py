@@ -22,9 +22,11 @@ from dataclasses import dataclass
 from typing import BinaryIO, Literal, TextIO
 
 from workerjob.model import SPECS, Oracle
+from workerjob.model.timeouts import TimeoutsOracle
 
 from .jsonl import MAX_LINE_BYTES, MAX_LINES, JsonlError, one_line
-from .trace_format import MAX_IN_FLIGHT, TraceReader, dumps, observation_to_json
+from .trace_format import MAX_IN_FLIGHT, Header, TraceReader, dumps, observation_to_json
+from .traces import timeouts as timeouts_trace
 
 Verdict = Literal["conforms", "violation", "unreadable"]
 EXIT: dict[Verdict, int] = {"conforms": 0, "violation": 1, "unreadable": 2}
@@ -59,6 +61,8 @@ def check_stream(
     events = 0
     try:
         header = reader.header()
+        if header.level == "timeouts":
+            return _check_timeouts(reader, header)
         name = spec or header.spec or "atomic"
         oracle = Oracle(header.initial_state(), SPECS[name])
         for event in reader.events():
@@ -78,6 +82,31 @@ def check_stream(
         return Outcome("violation", f"{where}:\n{violation.explain()}", None, name,
                        header.level, events)
     return Outcome("conforms", f"{events} events", None, name, header.level, events)
+
+
+def _check_timeouts(reader: TraceReader, header: Header) -> Outcome:
+    """A timeouts-level trace, against `workerjob.model.timeouts` (its one spec)."""
+    events = 0
+    try:
+        start = timeouts_trace.initial_state(header)
+        oracle = TimeoutsOracle(start)
+        parser = timeouts_trace.EventParser(start.registered)
+        for number, obj in reader.raw_events():
+            events += 1
+            obs = parser.parse(obj, number)
+            violation = oracle.observe(obs)
+            if violation is not None:
+                line = one_line(dumps(timeouts_trace.observation_to_json(obs)))
+                return Outcome("violation", f"at this event:\n  {line}\n{violation.explain()}",
+                               number, "timeouts", header.level, events)
+        violation = oracle.finish()
+    except JsonlError as exc:
+        return Outcome("unreadable", str(exc), exc.line, events=events)
+    if violation is not None:
+        where = f"at the end of the trace (after line {reader.last_line})"
+        return Outcome("violation", f"{where}:\n{violation.explain()}", None, "timeouts",
+                       header.level, events)
+    return Outcome("conforms", f"{events} events", None, "timeouts", header.level, events)
 
 
 def check_file(path: str, *, spec: str | None = None, limits: Limits = Limits()) -> Outcome:

@@ -29,7 +29,7 @@ import asyncio
 import inspect
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
@@ -56,11 +56,17 @@ from workerjob.model.timeouts import (
 from ..chart import sequence_chart
 from ..choosers import HypothesisChooser
 from ..loop import ControlledLoop
-from ..machine import ContinuationFailed, Stats
 from ..subject import Subject, Untranslatable, completion_type, phase, raised, task_error
+
+if TYPE_CHECKING:  # machine.py registers this level, so it is not imported at run time
+    from ..machine import Stats
 
 JOB_WORKER = "job-worker"
 CONTS = frozenset({1, 2})
+
+
+class ContinuationFailed(Exception):
+    """What the continuation that raises raises."""
 
 
 class FlakyError(ValueError):
@@ -84,7 +90,7 @@ class Attempt:
     cooperative: bool  # stops as soon as the token is cancelled
 
 
-DURATIONS = ("none", "short", "at the deadline", "just before the deadline", "long")
+DURATIONS = ("short", "at the deadline", "none", "just before the deadline", "long")
 
 
 @dataclass(frozen=True)
@@ -108,10 +114,13 @@ def linear_backoff(n: int) -> float:
     return 0.125 * (n + 1)
 
 
-policies = st.builds(Policy, st.integers(1, 3), st.sampled_from([0.25, 0.5]),
+policies = st.builds(Policy, st.sampled_from([2, 3, 1]), st.sampled_from([0.25, 0.5]),
                      st.sampled_from([1.0, 2.0, 3.0]), st.sampled_from([0.75, 10.0]),
                      st.booleans())
-attempts = st.builds(Attempt, st.sampled_from(DURATIONS), st.sampled_from(list(ENDINGS)),
+# Weighted: an attempt that fails with a retryable error is what makes a retry (and every
+# rule about retries) happen; one that returns or fails for good ends the job.
+attempts = st.builds(Attempt, st.sampled_from(DURATIONS),
+                     st.sampled_from(["returns", "flaky", "fatal", "flaky", "flaky, no message"]),
                      st.booleans())
 
 
@@ -209,10 +218,17 @@ class TimeoutsMachine(RuleBasedStateMachine):
 
     @initialize(timeout=st.sampled_from([None, 1.0, 2.5]),
                 grace=st.sampled_from([None, 0.0, 0.5]),
-                policy=st.none() | policies,
-                script=st.lists(attempts, min_size=1, max_size=3))
+                policy=policies | st.none(),
+                script=st.lists(attempts, min_size=1, max_size=3),
+                launch=st.booleans(),
+                patience=st.sampled_from([0, 10, 40, None]))
     def configure(self, timeout: float | None, grace: float | None, policy: Policy | None,
-                  script: list[Attempt]) -> None:
+                  script: list[Attempt], launch: bool, patience: int | None) -> None:
+        """The job, its options and its attempts; `launch`: launched at once (else by
+        the `launch` rule, so that a cancel may come first); `patience`: loop steps
+        before a rule may cancel (None: never), so that retries and deadlines get to
+        happen in many examples rather than being cut short in most."""
+        self.patience = patience
         if not self.supported:
             return
         self.timeout = timeout
@@ -237,6 +253,8 @@ class TimeoutsMachine(RuleBasedStateMachine):
                 conts.add_or_run_now(f"k{cont}", self.continuation(cont), worker))
         options = Options(timeout, self.grace, 1 if policy is None else policy.max_attempts)
         self.oracle = TimeoutsOracle(initial(options, CONTS))
+        if launch:
+            self.launch()
 
     def continuation(self, cont: int) -> Any:
         machine = self
@@ -377,7 +395,11 @@ class TimeoutsMachine(RuleBasedStateMachine):
 
         self.spawn(launch(), "launch")
 
-    @precondition(lambda self: self._ready())
+    def _may_interrupt(self) -> bool:
+        return (self._ready() and self.patience is not None
+                and self.loop.steps_taken >= self.patience)
+
+    @precondition(lambda self: self._may_interrupt())
     @rule()
     def cancel(self) -> None:
         async def cancel() -> None:
@@ -389,7 +411,8 @@ class TimeoutsMachine(RuleBasedStateMachine):
 
         self.spawn(cancel(), "cancel")
 
-    @precondition(lambda self: self._launched() and self.hard_cancels < 1)
+    @precondition(lambda self: self._launched() and self._may_interrupt()
+                  and self.hard_cancels < 1)
     @rule(msg=st.sampled_from([None, "stop"]))
     def hard_cancel(self, msg: str | None) -> None:
         self.hard_cancels += 1

@@ -24,6 +24,8 @@ VIOLATIONS = {
     "backoff_off_by_one": r"attempt \d \(attempt \d ended at t=\S+, then a backoff of \S+\) "
                           r"took effect at t=\S+, expected at",
     "timeout_failed": r"(c\d is due with|the model reads .*) Done\(CANCELLED, 'timed out after",
+    "deadline_early": r"^the deadline took effect at t=\S+, expected at",
+    "grace_from_launch": r"^the grace period's cancel took effect at t=\S+, expected at",
 }
 
 
@@ -38,8 +40,8 @@ def test_mutant_is_killed_by_its_own_violation(mutant: str) -> None:
     assert not result.conforms, f"{mutant} survived: {MUTANTS[mutant]}"
     reports = {r.level: r.report for r in result.levels if r.report is not None}
     assert list(reports) == ["timeouts"], reports
-    head = reports["timeouts"].split("\n\noptions:")[0]
-    assert re.search(VIOLATIONS[mutant], head), head
+    head = reports["timeouts"].split("\n\noptions:")[0].split(":\n", 1)[1]
+    assert re.search(VIOLATIONS[mutant], head, re.MULTILINE), head
 
 
 @pytest.mark.parametrize("mutant", list(MUTANTS))
