@@ -26,6 +26,7 @@ A subject without these options (no `RetryPolicy`, or a `WorkerJob` without
 from __future__ import annotations
 
 import asyncio
+import gc
 import inspect
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -90,7 +91,10 @@ class Attempt:
     cooperative: bool  # stops as soon as the token is cancelled
 
 
-DURATIONS = ("short", "at the deadline", "none", "just before the deadline", "long")
+# Weighted towards the deadline's instant, where the race between the deadline and
+# run() ending is decided (see the marker in `launch`).
+DURATIONS = ("short", "at the deadline", "none", "just before the deadline", "long",
+             "at the deadline")
 
 
 @dataclass(frozen=True)
@@ -114,8 +118,10 @@ def linear_backoff(n: int) -> float:
     return 0.125 * (n + 1)
 
 
+# A factor of 1 (a constant backoff) is drawn less often: it cannot tell delay(n) from
+# delay(n + 1), which the clock check needs to see a backoff off by one attempt.
 policies = st.builds(Policy, st.sampled_from([2, 3, 1]), st.sampled_from([0.25, 0.5]),
-                     st.sampled_from([1.0, 2.0, 3.0]), st.sampled_from([0.75, 10.0]),
+                     st.sampled_from([2.0, 3.0, 2.0, 1.0]), st.sampled_from([0.75, 10.0]),
                      st.booleans())
 # Weighted: an attempt that fails with a retryable error is what makes a retry (and every
 # rule about retries) happen; one that returns or fails for good ends the job.
@@ -210,6 +216,7 @@ class TimeoutsMachine(RuleBasedStateMachine):
         self.launch_time: float | None = None
         self.starts: list[float] = []
         self.ends: list[float] = []
+        self.interrupts: list[float] = []  # instants of cancels (any) and hard cancels
         self.hard_cancels = self.waits = self.ids = 0
         self.job: Any = None
         self.at_deadline: asyncio.Future[None] | None = None  # set at the deadline's instant
@@ -217,18 +224,28 @@ class TimeoutsMachine(RuleBasedStateMachine):
     # --- the example's job ------------------------------------------------------------
 
     @initialize(timeout=st.sampled_from([None, 1.0, 2.5]),
-                grace=st.sampled_from([None, 0.0, 0.5]),
-                policy=policies | st.none(),
+                grace=st.sampled_from([None, 0.5, 0.0, 0.5]),
+                policy=st.one_of(policies, policies, st.none()),
                 script=st.lists(attempts, min_size=1, max_size=3),
                 launch=st.booleans(),
-                patience=st.sampled_from([0, 10, 40, None]))
+                patience=st.sampled_from([None, 0, None, 10, 40]),
+                race=st.sampled_from([False, False, True]),
+                interrupt=st.sampled_from([None, None, ("cancel", 1), ("cancel", 2),
+                                           ("hard_cancel", 1)]))
     def configure(self, timeout: float | None, grace: float | None, policy: Policy | None,
-                  script: list[Attempt], launch: bool, patience: int | None) -> None:
+                  script: list[Attempt], launch: bool, patience: int | None, race: bool,
+                  interrupt: tuple[str, int] | None) -> None:
         """The job, its options and its attempts; `launch`: launched at once (else by
         the `launch` rule, so that a cancel may come first); `patience`: loop steps
         before a rule may cancel (None: never), so that retries and deadlines get to
-        happen in many examples rather than being cut short in most."""
+        happen in many examples rather than being cut short in most; `race`: the first
+        attempt ends at the deadline's instant; `interrupt`: a cancel (or hard cancel)
+        started when attempt n ends, so that it lands in the backoff after it."""
         self.patience = patience
+        self.interrupt = interrupt
+        if race and timeout is not None:
+            script = [Attempt("at the deadline", script[0].ending, script[0].cooperative),
+                      *script[1:]]
         if not self.supported:
             return
         self.timeout = timeout
@@ -303,6 +320,7 @@ class TimeoutsMachine(RuleBasedStateMachine):
         self.oracle.observe(obs)
 
     def token_cancelled(self) -> None:
+        self.interrupts.append(self.loop.time())
         if self.by_rule:
             self.record(Cancelled())
             return
@@ -324,6 +342,11 @@ class TimeoutsMachine(RuleBasedStateMachine):
     def attempt_ended(self, outcome: RunOutcome, error: BaseException | None) -> None:
         self.ends.append(self.loop.time())
         self.record(AttemptEnded(outcome, retryable=isinstance(error, ValueError)))
+        if self.interrupt is not None and self.interrupt[1] == len(self.ends):
+            if self.interrupt[0] == "cancel":
+                self.cancel()
+            elif self.hard_cancels < 1:
+                self.hard_cancel(None)
         if (outcome.hard_cancelled and self.hard_cancels == 0 and self.timeout is not None
                 and self.grace is not None and self.launch_time is not None):
             self.check_instant("the grace period's cancel",
@@ -337,7 +360,17 @@ class TimeoutsMachine(RuleBasedStateMachine):
 
     def check_nothing_scheduled(self, _: object) -> None:
         """Done-callback of the job's task, added after the job's own: by now nothing
-        of the job may be left on the loop."""
+        of the job may be left on the loop, and a job that ended during a backoff ended
+        at the instant the backoff was cut short (a cancel of its token or of its task),
+        at once."""
+        if self.starts and len(self.ends) == len(self.starts):
+            last, now = self.ends[-1], self.loop.time()
+            after = [t for t in self.interrupts if t >= last]
+            expected = min(after) if after and now > last else last
+            if now != expected:
+                self.fail_check(f"the job ended at t={now!r}, during the backoff after attempt "
+                                f"{len(self.ends)} (ended at t={last!r}); it had to end at once "
+                                f"at t={expected!r}, when the backoff was cut short")
         left = [t for t in self.loop._scheduled
                 if not t.cancelled() and t not in self.own_timers]
         if left:
@@ -418,6 +451,7 @@ class TimeoutsMachine(RuleBasedStateMachine):
         self.hard_cancels += 1
 
         async def hard_cancel() -> None:
+            self.interrupts.append(self.loop.time())
             self.record(HardCancelled(msg))
             self.job.task_handle.cancel(msg)
 
@@ -520,12 +554,18 @@ class TimeoutsMachine(RuleBasedStateMachine):
             self.loop.shutdown()
 
     def quiesce(self) -> None:
-        """Run to quiescence (FIFO) and check the end: the job ended, its wait returned,
-        each continuation started once, and the one that raised reached the handler."""
+        """Launch the job if no rule did, run to quiescence (FIFO) and check the end:
+        the job ended, its wait returned, each continuation started once, and the one
+        that raised reached the handler."""
         assert self.oracle is not None
+        if self.launch_time is None and not any(t.get_name() == "launch"
+                                                for t in self.in_flight):
+            self.launch()  # every example runs its attempts, at the latest now
         self.loop.run_until_idle()
         self.read()
         self.loop.run_until_idle()
+        if self.raised - self.reported:
+            gc.collect()  # a continuation task that is only garbage reports on collection
         report = self.report()
         if report is None:
             violation = self.oracle.finish()

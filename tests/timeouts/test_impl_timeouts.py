@@ -309,3 +309,18 @@ async def test_a_custom_backoff_is_used_and_a_bad_value_fails_the_job() -> None:
     bad.launch()
     error = await outcome(bad)
     assert isinstance(error, ValueError) and "backoff(1)" in str(error)
+
+
+def test_the_options_benchmark_runs_and_reports_ratios() -> None:
+    import json
+    import pathlib
+    import subprocess
+    import sys
+
+    bench = pathlib.Path(__file__).resolve().parents[2] / "benchmarks" / "bench_timeouts.py"
+    done = subprocess.run([sys.executable, str(bench), "--quick", "--json"],
+                          capture_output=True, text=True, check=False, timeout=120)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert set(report["ratio_to_no_options"]) == {"timeout", "retry", "timeout+retry"}
+    assert all(r > 0 for r in report["ratio_to_no_options"].values())

@@ -12,8 +12,9 @@ MUTANTS = {
     "timer_kept": "the deadline's timer is not cancelled when the job ends",
     "backoff_off_by_one": "the backoff after attempt n is the policy's delay(n + 1)",
     "timeout_failed": "a timed-out job whose run() raised is completed FAILED",
-    # Two more, one per clock check that no mutant above needs:
+    # Three more, one per clock check that no mutant above needs:
     "deadline_early": "the deadline takes effect when its timer fires, up to the clock's "
                       "resolution early",
     "grace_from_launch": "the grace period counts from launch, not from the deadline",
+    "backoff_ignores_cancel": "the backoff sleeps through a cancel of the token",
 }

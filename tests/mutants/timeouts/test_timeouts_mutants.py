@@ -18,14 +18,17 @@ SEED = 20261128
 VIOLATIONS = {
     "late_deadline": r"the deadline took effect after the job's run\(\) ended",
     "retry_after_cancel": r"attempt \d started after the token was cancelled",
-    "settle_per_attempt": r"(is not due \(Running\(\)|the model reads .*)"
-                          r", the job is waiting between attempts\)",
-    "timer_kept": r"timer\(s\) of it are left scheduled on the loop: Attempts\._on_deadline",
+    "settle_per_attempt": r"(c\d is not due \(Running\(\), the job is "
+                          r"|the model reads .* Running\(\) \()waiting between attempts\)",
+    "timer_kept": r"timer\(s\) of it are left scheduled on the loop: "
+                  r"Attempts\._on_(deadline|grace)",
     "backoff_off_by_one": r"attempt \d \(attempt \d ended at t=\S+, then a backoff of \S+\) "
                           r"took effect at t=\S+, expected at",
     "timeout_failed": r"(c\d is due with|the model reads .*) Done\(CANCELLED, 'timed out after",
     "deadline_early": r"^the deadline took effect at t=\S+, expected at",
     "grace_from_launch": r"^the grace period's cancel took effect at t=\S+, expected at",
+    "backoff_ignores_cancel": r"^the job ended at t=\S+, during the backoff after attempt \d "
+                              r".* it had to end at once",
 }
 
 
@@ -63,3 +66,14 @@ def test_a_subject_without_the_options_skips_the_level() -> None:
     result = run_campaign(load_subject("tests.mutants.base"), examples=5, seed_value=SEED)
     assert result.skipped == ["timeouts"] and result.conforms
     assert [r.level for r in result.levels] == ["continuations", "job"]
+
+
+def test_the_level_imports_on_its_own() -> None:
+    # Regression: machine.py registers the level at its end, and the level imported
+    # machine.py at run time: importing the level first was a circular ImportError.
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", "import workerjob.conformance.stateful.timeouts"],
+                          capture_output=True, text=True, check=False, timeout=60)
+    assert done.returncode == 0, done.stderr
