@@ -137,7 +137,8 @@ def test_catalogue_lists_every_mutant_module() -> None:
 @pytest.mark.parametrize("name", ["base", *MUTANTS])
 def test_module_exports_the_names_of_workerjob_impl(name: str) -> None:
     module = load(name)
-    assert sorted(module.__all__) == sorted(workerjob.impl.__all__)
+    # SPEC's names: the enhancements' (ENHANCEMENTS.md) are not the catalogue's business.
+    assert sorted(module.__all__) == sorted(set(workerjob.impl.__all__) - {"RetryPolicy"})
     for export in module.__all__:
         assert hasattr(module, export), export
 
