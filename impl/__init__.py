@@ -9,6 +9,7 @@ from .job import WorkerJob
 from .metrics import snapshot
 from .progress import Progress, ProgressChannel, report_progress
 from .scheduler import JobScheduler
+from .timeouts import RetryPolicy
 from .token import CancellationToken
 from .types import (
     CompletionType,
@@ -30,6 +31,7 @@ __all__ = [
     "JobState",
     "Progress",
     "ProgressChannel",
+    "RetryPolicy",
     "Running",
     "Worker",
     "WorkerJob",

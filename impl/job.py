@@ -8,6 +8,7 @@ from typing import Protocol
 from . import metrics, progress
 from ._checks import check_task, check_token, check_worker
 from .continuations import Continuations
+from .timeouts import Attempts, RetryPolicy, check_timeouts
 from .token import CancellationToken
 from .types import Running, Worker, WorkerTask
 
@@ -31,6 +32,9 @@ class WorkerJob:
 
     Field names are the seed's: `worker`, `worker_task`, `cancellation_token`,
     `task_handle` (None until launched), `worker_job_continuations`.
+
+    `timeout`, `grace` and `retry` (ENHANCEMENTS.md, impl/timeouts.py) add a deadline,
+    a grace period and retried attempts; left at None, the job is SPEC's exactly.
     """
 
     __slots__ = (
@@ -38,6 +42,8 @@ class WorkerJob:
         "_admission",
         "_meter",
         "_run_outcome",
+        "_runs",
+        "_timeouts",
         "_wait_claimed",
         "cancellation_token",
         "progress",
@@ -52,10 +58,15 @@ class WorkerJob:
         worker: Worker,
         worker_task: WorkerTask,
         cancellation_token: CancellationToken,
+        *,
+        timeout: float | None = None,
+        grace: float | None = None,
+        retry: RetryPolicy | None = None,
     ) -> None:
         check_worker(worker)
         check_task(worker_task)
         check_token(cancellation_token)
+        check_timeouts(timeout, grace, retry)
         self.worker = worker
         self.worker_task = worker_task
         self.cancellation_token = cancellation_token
@@ -72,6 +83,10 @@ class WorkerJob:
         # ended (run() cancelling its own task in its last step, a hard cancel while
         # the task finishes) would otherwise turn a finished run() into a cancelled one.
         self._run_outcome: tuple[BaseException | None] | None = None
+        self._runs = 0  # attempts started, without options (with them: `_timeouts.count`)
+        # ENHANCEMENTS.md, Timeouts and Retries (impl/timeouts.py); None: SPEC exactly.
+        self._timeouts = (None if timeout is None and retry is None
+                          else Attempts(self, timeout, grace, retry))
 
     def launch(self) -> None:
         """Start the job's task on the running loop. A second launch is a RuntimeError,
@@ -87,6 +102,8 @@ class WorkerJob:
         task.add_done_callback(self._settle_from_task)
         self.task_handle = task
         self._meter = metrics.job_launched(self._meter)
+        if self._timeouts is not None:
+            self._timeouts.arm(loop, task)  # the deadline counts from this instant
 
     def cancel(self) -> None:
         """Cancel the token, nothing else: cancellation is cooperative. A job queued in a
@@ -139,6 +156,16 @@ class WorkerJob:
         if ended[0] is not None:
             raise ended[0]
 
+    @property
+    def attempts(self) -> int:
+        """The number of attempts (calls of `worker_task.run()`) started so far."""
+        return self._runs if self._timeouts is None else self._timeouts.count
+
+    @property
+    def timed_out(self) -> bool:
+        """Whether the deadline took effect (the job then cancelled its token)."""
+        return self._timeouts is not None and self._timeouts.timed_out
+
     def is_active(self) -> bool:
         """Launched and its task not finished yet."""
         return self.task_handle is not None and not self.task_handle.done()
@@ -150,8 +177,12 @@ class WorkerJob:
     async def _drive(self) -> None:
         progress.enter(self.progress)  # in this task's own context: report_progress()
         try:
-            metrics.attempt_started(self._meter)
-            await self.worker_task.run()
+            if self._timeouts is None:
+                self._runs = 1
+                metrics.attempt_started(self._meter)
+                await self.worker_task.run()
+            else:
+                await self._timeouts.run()  # attempts, backoffs, deadline: impl/timeouts.py
         except BaseException as exc:
             # No await between run() ending and the re-raise: the outcome is recorded
             # at the instant it happens. KeyboardInterrupt and SystemExit are re-raised
@@ -176,6 +207,8 @@ class WorkerJob:
         """Complete from the finished task's outcome, unless already Done (idempotent)."""
         # Checked before looking at the outcome: task.exception() marks the exception
         # retrieved, and a failure nobody waits for should still be logged by asyncio.
+        if self._timeouts is not None:
+            self._timeouts.finish()  # nothing of a finished job stays scheduled
         if isinstance(self.worker_job_continuations.state, Running):
             if task.cancelled():
                 self._settle(_cancelled_error(task), hard_cancel=True)

@@ -75,7 +75,8 @@ def run(args: argparse.Namespace) -> int:
                         MofNCompleteColumn(), TimeElapsedColumn(), console=err,
                         disable=args.json or not err.is_terminal, transient=True)
     with progress:
-        bar = progress.add_task(f"verify {subject.name}", total=args.examples * len(levels))
+        checked = sum(level in levels_for(subject) for level in levels)
+        bar = progress.add_task(f"verify {subject.name}", total=args.examples * checked)
         result = run_campaign(subject, examples=args.examples, seed_value=seed_value,
                               spec=spec, levels=levels,
                               tick=lambda: progress.advance(bar))
@@ -119,7 +120,7 @@ def show(result: CampaignResult, args: argparse.Namespace, spec: Spec,
     console.print(table)
     for level in result.skipped:
         console.print(f"level {level} skipped: {result.subject} does not export what it "
-                      "drives (report_progress, snapshot)", soft_wrap=True)
+                      "drives (ENHANCEMENTS.md's names or options)", soft_wrap=True)
     verdict = "[green]conforms" if result.conforms else "[red]does not conform"
     replay = "".join(f" --allow {d}" for d in args.allow)
     if args.spec != "atomic":

@@ -6,7 +6,8 @@ loads the implementation by module name, so nothing here imports `workerjob.impl
 holds the `RuleBasedStateMachine`s, one per level, run on a controllable loop and checked
 online by the oracle; `campaign` runs them; `profiles` names the Hypothesis profiles;
 `bridge` replays an explorer counterexample on the loop. The enhancements add a level
-each beside `machine`: `scheduler` (the JobScheduler) and `progress` (progress reports,
+each beside `machine`: `scheduler` (the JobScheduler), `timeouts` (deadlines, grace
+periods and retries) and `progress` (progress reports,
 readers and metrics). It may import the model, `conformance.loop` and
 `conformance.render`; not `traces` or `cli`.
 """

@@ -412,9 +412,11 @@ class JobMachine(SubjectMachine):
 # imported here, after those, to register them (the order of LEVELS is the order of the
 # campaign's rounds and of its report).
 from .scheduler import SchedulerMachine  # noqa: E402
+from .timeouts import TimeoutsMachine  # noqa: E402
 
-LEVELS: dict[str, type[SubjectMachine] | type[SchedulerMachine]] = {
-    "continuations": ContinuationsMachine, "job": JobMachine, "scheduler": SchedulerMachine}
+LEVELS: dict[str, type[Any]] = {
+    "continuations": ContinuationsMachine, "job": JobMachine, "scheduler": SchedulerMachine,
+    "timeouts": TimeoutsMachine}
 
 from . import progress as _progress  # noqa: E402, F401  (registers the progress level)
 
@@ -426,8 +428,14 @@ def levels_for(subject: Subject) -> tuple[str, ...]:
 
 
 def machine_for(subject: Subject, level: str, *, spec: Spec = ATOMIC, stats: Stats | None = None,
-                max_draws: int = 200) -> type[SubjectMachine] | type[SchedulerMachine]:
+                max_draws: int = 200) -> type[Any]:
     """A machine class bound to `subject` (a fresh subclass: the rules are shared)."""
     base = LEVELS[level]
     attrs = {"subject": subject, "spec": spec, "stats": stats, "max_draws": max_draws}
     return type(f"{base.__name__}[{subject.name}]", (base,), attrs)
+
+
+# The enhancements' levels build on this module's pieces, so they are imported last.
+from .timeouts import TimeoutsMachine  # noqa: E402
+
+LEVELS["timeouts"] = TimeoutsMachine

@@ -28,13 +28,16 @@ from workerjob.conformance.stateful import spec_choice
 from workerjob.conformance.traces.jsonl import MAX_LINE_BYTES, MAX_LINES, JsonlError, one_line
 from workerjob.conformance.traces.trace_format import (
     MAX_IN_FLIGHT,
+    Header,
     TraceReader,
     dumps,
     observation_to_json,
 )
 from workerjob.model import Oracle
+from workerjob.model.timeouts import TimeoutsOracle
 
 from . import scheduler_trace
+from . import timeouts as timeouts_trace
 
 Verdict = Literal["conforms", "violation", "unreadable"]
 EXIT: dict[Verdict, int] = {"conforms": 0, "violation": 1, "unreadable": 2}
@@ -78,6 +81,8 @@ def check_stream(
     events = 0
     try:
         header = reader.header()
+        if header.level == "timeouts":
+            return _check_timeouts(reader, header)
         chosen = spec_choice.chosen(spec, allow, header_spec=header.spec,
                                     header_allow=header.allow)
         name, in_force = chosen.name, chosen.in_force()
@@ -136,6 +141,31 @@ def _check_scheduler(stream: BinaryIO, limits: Limits) -> Outcome:
         message = f"at this event:\n  {event}\n{v.explain()}"
     return Outcome("violation", message, verdict.line, "scheduler", "scheduler",
                    verdict.events)
+
+
+def _check_timeouts(reader: TraceReader, header: Header) -> Outcome:
+    """A timeouts-level trace, against `workerjob.model.timeouts` (its one spec)."""
+    events = 0
+    try:
+        start = timeouts_trace.initial_state(header)
+        oracle = TimeoutsOracle(start)
+        parser = timeouts_trace.EventParser(start.registered)
+        for number, obj in reader.raw_events():
+            events += 1
+            obs = parser.parse(obj, number)
+            violation = oracle.observe(obs)
+            if violation is not None:
+                line = one_line(dumps(timeouts_trace.observation_to_json(obs)))
+                return Outcome("violation", f"at this event:\n  {line}\n{violation.explain()}",
+                               number, "timeouts", header.level, events)
+        violation = oracle.finish()
+    except JsonlError as exc:
+        return Outcome("unreadable", str(exc), exc.line, events=events)
+    if violation is not None:
+        where = f"at the end of the trace (after line {reader.last_line})"
+        return Outcome("violation", f"{where}:\n{violation.explain()}", None, "timeouts",
+                       header.level, events)
+    return Outcome("conforms", f"{events} events", None, "timeouts", header.level, events)
 
 
 def check_file(path: str, *, spec: str | None = None, allow: tuple[str, ...] = (),

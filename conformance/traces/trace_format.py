@@ -77,8 +77,8 @@ SCHEMA_FILE = "trace-v1.schema.json"
 TRACE_MARK = "workerjob"
 MAX_IN_FLIGHT = 8  # beyond this the oracle's closure grows past a second per event
 
-Level = Literal["continuations", "job"]
-LEVELS: tuple[Level, ...] = ("continuations", "job")
+Level = Literal["continuations", "job", "timeouts"]
+LEVELS: tuple[Level, ...] = ("continuations", "job")  # the atomic spec's levels
 JOB_OPS = frozenset({"launch", "hard_cancel", "wait"})
 
 
@@ -170,6 +170,7 @@ class Header:
     expect: Literal["conforms", "violation"] | None = None
     reason: str | None = None
     violation_line: int | None = None
+    options: JsonObject | None = None  # timeouts level only (conformance/traces/timeouts.py)
 
     def initial_state(self) -> State:
         if self.level == "job":
@@ -186,6 +187,8 @@ def header_to_json(header: Header) -> JsonObject:
         obj["spec"] = header.spec
     if header.allow:
         obj["allow"] = list(header.allow)
+    if header.options is not None:
+        obj["options"] = header.options
     for name in ("expect", "reason", "violation_line"):
         value = getattr(header, name)
         if value is not None:
@@ -211,7 +214,8 @@ def parse_header(obj: JsonObject, line: int = 1) -> Header:
     line_of_violation = obj.get("violation_line")
     return Header(obj["level"], obj.get("job_worker"), obj.get("spec"),
                   tuple(obj.get("allow", ())), obj.get("expect"), obj.get("reason"),
-                  None if line_of_violation is None else int(line_of_violation))
+                  None if line_of_violation is None else int(line_of_violation),
+                  obj.get("options"))
 
 
 # --- events: JSON to observations ---------------------------------------------------------
@@ -443,6 +447,13 @@ class TraceReader:
         header = parse_header(first.value, first.number)
         self._parser = EventParser(header, self.max_in_flight)
         return header
+
+    def raw_events(self) -> Iterator[tuple[int, JsonObject]]:
+        """The event lines as JSON objects, unparsed (for another level's parser)."""
+        assert self._lines is not None, "read the header first"
+        for line in self._lines:
+            self.last_line = line.number
+            yield line.number, line.value
 
     def events(self) -> Iterator[Event]:
         assert self._lines is not None and self._parser is not None, "read the header first"

@@ -17,9 +17,21 @@ def test_bundled_implementation_conforms(capsys: pytest.CaptureFixture[str]) -> 
     assert summary["conforms"] is True
     assert summary["seed"] == 3
     assert [lv["level"] for lv in summary["levels"]] == [
-        "continuations", "job", "scheduler", "progress"]
+        "continuations", "job", "scheduler", "timeouts", "progress"]
     assert summary["skipped"] == []
     assert all(lv["examples"] >= 20 and lv["steps"] > 0 for lv in summary["levels"])
+    assert summary["skipped"] == []
+
+
+def test_a_subject_without_the_enhancements_conforms_with_the_level_skipped(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["verify", "--impl", "tests.mutants.base", "--examples", "10",
+                 "--seed", "3"]) == 0
+    out = capsys.readouterr().out
+    for level in ("scheduler", "timeouts", "progress"):
+        assert f"level {level} skipped: tests.mutants.base does not export what it drives" in out
+    assert "tests.mutants.base conforms" in out
 
 
 def test_a_mutant_is_reported_with_exit_1(capsys: pytest.CaptureFixture[str]) -> None:

@@ -286,3 +286,44 @@ def test_without_opentelemetry_nothing_is_published_and_all_works() -> None:
                          timeout=120, check=False)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "1"
+
+
+class _Flaky:
+    """Fails its first two attempts, then returns."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def run(self) -> None:
+        self.calls += 1
+        if self.calls < 3:
+            raise ValueError(f"attempt {self.calls}")
+
+
+class _Stuck:
+    async def run(self) -> None:
+        await asyncio.Event().wait()
+
+
+def test_retries_and_timeouts_are_counted() -> None:
+    """Every attempt counts once in `attempts`, a deadline that takes effect once in
+    `timeouts` (the hooks wired in impl/timeouts.py; without them both stay at one
+    attempt per job and no timeout)."""
+    from workerjob.impl import RetryPolicy
+
+    async def main() -> dict[str, Any]:
+        before = snapshot()
+        flaky = WorkerJob(Worker("flaky"), _Flaky(), CancellationToken(),
+                          retry=RetryPolicy(max_attempts=3, initial=0.001))
+        flaky.launch()
+        await flaky.wait()
+        stuck = WorkerJob(Worker("stuck"), _Stuck(), CancellationToken(), timeout=0.01, grace=0)
+        stuck.launch()
+        with pytest.raises(TimeoutError):
+            await stuck.wait()
+        return delta(before, snapshot())
+
+    counted = asyncio.run(main())
+    assert counted["attempts"] == 4
+    assert counted["timeouts"] == 1
+    assert counted["jobs_launched"] == 2

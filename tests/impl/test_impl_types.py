@@ -39,6 +39,8 @@ def test_exports_are_specs_names() -> None:
         "ProgressChannel",
         "report_progress",
         "snapshot",
+        # ENHANCEMENTS.md, Timeouts and Retries
+        "RetryPolicy",
     }
     for name in impl.__all__:
         assert getattr(impl, name) is not None

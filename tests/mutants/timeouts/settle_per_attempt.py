@@ -1,0 +1,52 @@
+"""Continuations completed per attempt: a failed attempt that will be retried
+completes them with its own outcome."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import workerjob.impl as impl
+from workerjob.impl import (
+    CancellationToken,
+    CompletionType,
+    ContinuationFn,
+    Continuations,
+    Done,
+    JobState,
+    RetryPolicy,
+    Running,
+    Worker,
+    WorkerTask,
+)
+from workerjob.impl.timeouts import Attempts
+
+__all__ = [
+    "CancellationToken",
+    "CompletionType",
+    "ContinuationFn",
+    "Continuations",
+    "Done",
+    "JobState",
+    "RetryPolicy",
+    "Running",
+    "Worker",
+    "WorkerJob",
+    "WorkerTask",
+]
+
+
+class _Attempts(Attempts):
+    def _retries(self, error: BaseException) -> bool:
+        again = super()._retries(error)
+        if again:
+            self._job._settle(error)  # BUG: the job is not over yet
+        return again
+
+
+class WorkerJob(impl.WorkerJob):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self._timeouts is not None:
+            t = self._timeouts
+            self._timeouts = _Attempts(self, t.timeout, t.grace, t.retry)
+
