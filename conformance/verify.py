@@ -22,6 +22,10 @@ from .machine import LEVELS
 from .profiles import load_profile
 from .subject import DEFAULT_IMPL, ENV_VAR, SubjectError, load_subject
 
+# Shrinking is most of the wait for a counterexample (it re-runs the machine hundreds
+# of times); its first passes, which drop whole rules, do most of the work quickly.
+SHRINK_SECONDS = 1.0
+
 
 def _positive(text: str) -> int:
     try:
@@ -40,6 +44,16 @@ def _seed(text: str) -> int:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0, not {text}")
+    return value
+
+
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--impl", metavar="MODULE", default=None,
                         help=f"module exporting SPEC's names (default: ${ENV_VAR}, "
@@ -53,6 +67,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--spec", choices=sorted(SPECS), default="atomic",
                         help="the spec to check against (default: atomic)")
     parser.add_argument("--json", action="store_true", help="print a JSON summary")
+    parser.add_argument("--shrink-time", type=_seconds, default=SHRINK_SECONDS,
+                        metavar="SECONDS", help="stop shrinking a failure after this long "
+                        f"and report the smallest found so far (default: {SHRINK_SECONDS:g})")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -72,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
         bar = progress.add_task(f"verify {subject.name}", total=args.examples * len(levels))
         result = run_campaign(subject, examples=args.examples, seed_value=seed_value,
                               spec=SPECS[args.spec], levels=levels,
+                              shrink_seconds=args.shrink_time,
                               tick=lambda: progress.advance(bar))
     if args.json:
         print(json.dumps(as_json(result, args.spec), indent=2))
