@@ -20,7 +20,13 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+)
 
 from workerjob.model import (
     ATOMIC,
@@ -100,7 +106,7 @@ class _GatedTask:
     """The job's WorkerTask: run() waits until a rule says how it ends, and tells the
     recorder how it ended just before it leaves (cancelled included)."""
 
-    def __init__(self, machine: SubjectMachine) -> None:
+    def __init__(self, machine: JobMachine) -> None:
         self.machine = machine
         self.outcome: asyncio.Future[BaseException | None] = machine.loop.create_future()
 
@@ -112,6 +118,11 @@ class _GatedTask:
             rec.run_ended(RunOutcome(task_error(exc), hard_cancelled=True))
             raise
         rec.run_ended(RunOutcome(task_error(error)))
+        if self.machine.hard_cancel_after_run:
+            # Aimed at the one step between run()'s return and the job's completion: the
+            # op's task is created now, so it runs before the job's task takes its next
+            # step (FIFO), unless the drawn schedule says otherwise.
+            self.machine.start_hard_cancel(None)
         if error is not None:
             raise error
 
@@ -353,10 +364,19 @@ class JobMachine(SubjectMachine):
         self.task = _GatedTask(self)
         self.job: Any = self.subject.WorkerJob(self.workers[JOB_WORKER], self.task, self.token)
         self.launches = self.waits = self.hard_cancels = 0
+        self.hard_cancel_after_run = False
 
     @property
     def continuations(self) -> Any:
         return self.job.worker_job_continuations
+
+    @initialize(now=st.booleans())
+    def launch_first(self, now: bool) -> None:
+        """Half the examples launch before anything else: most of what only a job can
+        get wrong (its run's end, a hard cancel, wait) needs a launched job, and examples
+        are short."""
+        if now:
+            self.launch()
 
     @precondition(lambda self: self.room() and self.launches < 2)
     @rule()
@@ -366,15 +386,22 @@ class JobMachine(SubjectMachine):
         self.start_op(self.rec.new_id(), Launch(), lambda: job.launch())
 
     @precondition(lambda self: not self.task.outcome.done())
-    @rule(error=errors)
-    def finish_run(self, error: int) -> None:
-        """run() returns (or raises) at its next step."""
+    @rule(error=errors, then_hard_cancel=st.booleans())
+    def finish_run(self, error: int, then_hard_cancel: bool) -> None:
+        """run() returns (or raises) at its next step. `then_hard_cancel`: a hard cancel
+        starts as run() leaves, aimed at the one step between run()'s end and the job's
+        completion (a completion that yields there can be cut short). Not counted
+        against `hard_cancel`'s limit: both are worth having in one example."""
+        self.hard_cancel_after_run = then_hard_cancel
         self.task.outcome.set_result(ERRORS[error]())
 
     @precondition(lambda self: self.room() and self.launches > 0 and self.hard_cancels < 1)
     @rule(msg=st.sampled_from([None, "stop"]))
     def hard_cancel(self, msg: str | None) -> None:
         self.hard_cancels += 1
+        self.start_hard_cancel(msg)
+
+    def start_hard_cancel(self, msg: str | None) -> None:
         job = self.job
         self.start_op(self.rec.new_id(), HardCancel(msg), lambda: job.task_handle.cancel(msg))
 

@@ -67,6 +67,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--spec", choices=sorted(SPECS), default="atomic",
                         help="the spec to check against (default: atomic)")
     parser.add_argument("--json", action="store_true", help="print a JSON summary")
+    parser.add_argument("--workers", type=_positive, default=1, metavar="N",
+                        help="split the examples over N processes sharing the run's "
+                        "example database (default: 1)")
     parser.add_argument("--shrink-time", type=_seconds, default=SHRINK_SECONDS,
                         metavar="SECONDS", help="stop shrinking a failure after this long "
                         f"and report the smallest found so far (default: {SHRINK_SECONDS:g})")
@@ -87,10 +90,19 @@ def run(args: argparse.Namespace) -> int:
                         disable=args.json or not err.is_terminal, transient=True)
     with progress:
         bar = progress.add_task(f"verify {subject.name}", total=args.examples * len(levels))
-        result = run_campaign(subject, examples=args.examples, seed_value=seed_value,
-                              spec=SPECS[args.spec], levels=levels,
-                              shrink_seconds=args.shrink_time,
-                              tick=lambda: progress.advance(bar))
+        if args.workers > 1:
+            from .stateful.parallel import run_parallel
+
+            result = run_parallel(args.impl, subject.name, workers=args.workers,
+                                  examples=args.examples, seed_value=seed_value,
+                                  spec=SPECS[args.spec], levels=levels,
+                                  shrink_seconds=args.shrink_time,
+                                  tick=lambda done: progress.update(bar, completed=done))
+        else:
+            result = run_campaign(subject, examples=args.examples, seed_value=seed_value,
+                                  spec=SPECS[args.spec], levels=levels,
+                                  shrink_seconds=args.shrink_time,
+                                  tick=lambda: progress.advance(bar))
     if args.json:
         print(json.dumps(as_json(result, args.spec), indent=2))
     else:
@@ -125,9 +137,10 @@ def show(result: CampaignResult, args: argparse.Namespace, console: Console) -> 
         table.add_row(r.level, str(r.examples), str(r.steps), str(r.schedules),
                       f"[red]{r.violations}" if r.violations else "0")
     console.print(table)
+    workers = f" --workers {args.workers}" if args.workers > 1 else ""
     verdict = "[green]conforms" if result.conforms else "[red]does not conform"
     console.print(f"{result.subject} {verdict}[/]  (seed {result.seed}; replay with "
-                  f"--seed {result.seed} --examples {args.examples})", soft_wrap=True)
+                  f"--seed {result.seed} --examples {args.examples}{workers})", soft_wrap=True)
 
 
 if __name__ == "__main__":
