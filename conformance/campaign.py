@@ -127,7 +127,7 @@ def run_campaign(
     levels: tuple[str, ...] = tuple(LEVELS),
     shrink: bool = True,
     shrink_seconds: float | None = None,
-    chunk: int = 50,
+    chunk: int = 20,
     tick: Callable[[], None] = lambda: None,
 ) -> CampaignResult:
     """`examples` per level, the levels taking turns in rounds of `chunk` examples

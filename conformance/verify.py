@@ -24,7 +24,7 @@ from .subject import DEFAULT_IMPL, ENV_VAR, SubjectError, load_subject
 
 # Shrinking is most of the wait for a counterexample (it re-runs the machine hundreds
 # of times); its first passes, which drop whole rules, do most of the work quickly.
-SHRINK_SECONDS = 1.0
+SHRINK_SECONDS = 0.5
 
 
 def _positive(text: str) -> int:
