@@ -7,8 +7,8 @@ Each run is a fresh process in a fresh temporary directory (so no example databa
 holds anything from an earlier run; `--no-database` is passed too where `verify` has
 it): start-up, both levels, the failure's shrinking (at verify's default budget) and
 the report are all inside the figure. Baselines measured in the same run, so the
-figures are ratios too: the start-up alone (`workerjob --help`) and the correct base
-passing the same campaign.
+figures are ratios too: the start-up alone (`workerjob verify --help`: the same
+imports, no campaign) and the correct base passing the same campaign.
 
 Printed:
 1. the user's wall time per mutant (median and max over the seeds, killed/runs), and
@@ -16,8 +16,8 @@ Printed:
    shrinking: the figure this benchmark used to report);
 2. where the time goes, per mutant (one seed, in-process under cProfile): the start-up
    (imports), finding the failure and shrinking it, and the CPU split between Hypothesis
-   (generation and shrinking), the oracle (`model/`), the controllable loop with asyncio,
-   and the harness with the subject;
+   (generation and shrinking), C builtins called from anywhere, the oracle (`model/`), the
+   controllable loop with asyncio, and the harness with the subject;
 3. detection: every mutant on `--kill-seeds` seeds at the default budget (in-process, no
    shrinking), the worst number of examples it took and the seeds it survived.
 
@@ -62,6 +62,7 @@ def environment() -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     env.pop("HYPOTHESIS_PROFILE", None)  # the default profile, as a user has it
+    env.pop("HYPOTHESIS_NO_PLUGINS", None)
     env["COLUMNS"] = "100"
     return env
 
@@ -104,6 +105,7 @@ def in_process(module: str, seed: int, examples: int) -> tuple[float, bool]:
 
 AREAS: tuple[tuple[str, Callable[[str], bool]], ...] = (
     ("hypothesis", lambda f: f"{os.sep}hypothesis{os.sep}" in f),
+    ("builtins", lambda f: f == "~"),  # C functions (isinstance, len, gc.collect, ...)
     ("oracle", lambda f: f"{os.sep}model{os.sep}" in f),
     ("loop", lambda f: f.endswith(f"conformance{os.sep}loop.py")
      or f.endswith(f"conformance{os.sep}choosers.py") or f"{os.sep}asyncio{os.sep}" in f),
@@ -115,8 +117,10 @@ def startup_import() -> float:
     code = ("import time; t = time.perf_counter(); import workerjob.conformance.cli as c; "
             "c.build_parser(); import workerjob.conformance.verify; "
             "import workerjob.conformance.campaign; print(time.perf_counter() - t)")
+    env = environment()
+    env.setdefault("HYPOTHESIS_NO_PLUGINS", "1")  # as `workerjob` sets it
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         env=environment(), check=True).stdout
+                         env=env, check=True).stdout
     return float(out)
 
 
@@ -162,9 +166,9 @@ def main() -> None:
     seeds = range(1, args.seeds + 1)
     extra = no_database_flag()
 
-    startup = statistics.median(wall([*command(), "--help"])[0] for _ in range(3))
+    startup = statistics.median(wall([*command(), "verify", "--help"])[0] for _ in range(3))
     base_wall, base_code = wall(verify_args("tests.mutants.base", 1, args.examples, extra))
-    print(f"baseline: `workerjob --help` (start-up) {startup:.2f} s; the correct base "
+    print(f"baseline: `workerjob verify --help` (start-up) {startup:.2f} s; the correct base "
           f"passes `verify --examples {args.examples}` in {base_wall:.2f} s "
           f"(exit {base_code}); shrink budget {SHRINK_SECONDS:g} s\n")
 
@@ -190,13 +194,13 @@ def main() -> None:
     if not args.no_breakdown:
         print(f"\nwhere the time goes (seed 1, in-process; start-up: imports take "
               f"{startup_import():.2f} s of the {startup:.2f} s)")
-        names = ["hypothesis", "oracle", "loop", "harness+subject"]
+        names = ["hypothesis", "builtins", "oracle", "loop", "harness+subject"]
         print(f"{'mutant':24s} {'find s':>7s} {'shrink':>7s} "
-              + " ".join(f"{n:>15s}" for n in names) + "   (shares of CPU, profiled)")
+              + " ".join(f"{n:>10s}" for n in names) + "   (shares of CPU, profiled)")
         for name in MUTANTS:
             b = breakdown(f"tests.mutants.{name}", 1, args.examples)
             print(f"{name:24s} {b['find']:7.2f} {b['shrink share']:7.0%} "
-                  + " ".join(f"{b[n]:15.0%}" for n in names), flush=True)
+                  + " ".join(f"{b[n]:10.0%}" for n in names), flush=True)
 
     if args.kill_seeds:
         print(f"\ndetection: {args.kill_seeds} seeds per mutant at --examples "

@@ -24,6 +24,7 @@ def env() -> dict[str, str]:
     out = dict(os.environ)
     out["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), out.get("PYTHONPATH")]))
     out.pop("HYPOTHESIS_PROFILE", None)
+    out.pop("HYPOTHESIS_NO_PLUGINS", None)  # `hypothesis fuzz` is HypoFuzz's plugin
     return out
 
 
