@@ -2,7 +2,9 @@
 
 Each worker runs the ordinary campaign (`run_campaign`) on its own share of the budget
 and its own seed (`seed + k` for worker k, so `--seed S --workers N` replays the same
-N campaigns), with the database of the run: the processes are forked after the
+N campaigns). With at least as many workers as levels, the levels run in parallel
+instead of taking turns: worker k checks level k mod L, and the workers of a level
+split its budget. Every worker uses the database of the run: the processes are forked after the
 profile (and any `--database`) is loaded, so every worker reads and writes the same
 example database, and a failure one of them saved is replayed by the others, by later
 runs, and, with a shared directory or Redis, by other machines. Nothing here
@@ -46,6 +48,18 @@ def shares(examples: int, workers: int) -> list[int]:
     """`examples` split as evenly as possible over `workers` (none gets 0)."""
     workers = max(1, min(workers, examples))
     return [examples // workers + (k < examples % workers) for k in range(workers)]
+
+
+def plan(examples: int, workers: int, levels: tuple[str, ...]) -> list[tuple[int, tuple[str, ...]]]:
+    """(examples per level, levels) for each worker: the levels in parallel when there
+    are workers enough, else every worker on every level, taking turns."""
+    if workers < len(levels) or len(levels) == 1:
+        return [(n, levels) for n in shares(examples, workers)]
+    out: list[tuple[int, tuple[str, ...]]] = []
+    for i, level in enumerate(levels):
+        mine = len(range(i, workers, len(levels)))  # workers i, i + L, ...
+        out += [(n, (level,)) for n in shares(examples, mine)]
+    return out
 
 
 def _context() -> Any:  # a fork or spawn context (typeshed types them apart)
@@ -98,15 +112,16 @@ def run_parallel(
     running: dict[multiprocessing.connection.Connection, BaseProcess] = {}
     results: list[CampaignResult] = []
     try:
-        for k, budget in enumerate(shares(examples, workers)):
-            share = Share(module, budget, seed_value + k, spec, levels, shrink_seconds)
+        for k, (budget, mine) in enumerate(plan(examples, workers, levels)):
+            share = Share(module, budget, seed_value + k, spec, mine, shrink_seconds)
             receive, send = ctx.Pipe(duplex=False)
             process = ctx.Process(target=_work, args=(share, send, ticks), daemon=True,
                                   name=f"workerjob-verify-{k}")
             process.start()
             send.close()
             running[receive] = process
-        while running:
+        found = False
+        while running and not found:
             for ready in multiprocessing.connection.wait(list(running), timeout=0.1):
                 pipe = cast(multiprocessing.connection.Connection, ready)
                 process = running.pop(pipe)
@@ -119,10 +134,9 @@ def run_parallel(
                 if kind == "crash":
                     raise RuntimeError(f"a verify worker failed:\n{payload}")
                 results.append(payload)
-                if not payload.conforms:
-                    return _merge(subject_name, seed_value, [payload])
+                found = found or not payload.conforms
             tick(ticks.value)
-        return _merge(subject_name, seed_value, results)
+        return _merge(subject_name, seed_value, levels, results)
     finally:
         for process in running.values():  # ours, by handle: the losers of a race
             process.terminate()
@@ -130,14 +144,14 @@ def run_parallel(
             process.join()
 
 
-def _merge(subject: str, seed_value: int, results: list[CampaignResult]) -> CampaignResult:
+def _merge(subject: str, seed_value: int, levels: tuple[str, ...],
+           results: list[CampaignResult]) -> CampaignResult:
+    """One result: per level, the workers' sums and the first report (a worker stopped
+    early, when another found a violation, counts for nothing)."""
     out = CampaignResult(subject, seed_value)
-    if len(results) == 1 and not results[0].conforms:
-        out.levels = results[0].levels  # the report of the worker that found it
-        return out
-    for level in results[0].levels:
-        same = [r for res in results for r in res.levels if r.level == level.level]
+    for level in levels:
+        same = [r for res in results for r in res.levels if r.level == level]
         out.levels.append(LevelResult(
-            level.level, sum(r.examples for r in same), sum(r.steps for r in same),
+            level, sum(r.examples for r in same), sum(r.steps for r in same),
             sum(r.schedules for r in same), next((r.report for r in same if r.report), None)))
     return out

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from workerjob.conformance.stateful.parallel import shares
+from workerjob.conformance.stateful.parallel import plan, shares
 
 ROOT = Path(__file__).resolve().parents[2]
 FUZZ_MODULE = "workerjob.conformance.stateful.fuzz_targets"
@@ -40,6 +40,15 @@ def test_shares_split_the_budget() -> None:
     assert shares(2, 5) == [1, 1]  # no worker with nothing to do
 
 
+def test_levels_run_in_parallel_when_there_are_workers_enough() -> None:
+    both = ("continuations", "job")
+    assert plan(200, 1, both) == [(200, both)]
+    assert plan(200, 2, both) == [(200, ("continuations",)), (200, ("job",))]
+    assert plan(200, 3, both) == [(100, ("continuations",)), (100, ("continuations",)),
+                                  (200, ("job",))]
+    assert plan(200, 2, ("job",)) == [(100, ("job",)), (100, ("job",))]
+
+
 def test_shrinking_stops_at_its_budget_and_says_so(tmp_path: Path) -> None:
     done = verify(tmp_path, "--impl", "tests.mutants.check_then_await", "--seed", "1",
                   "--shrink-time", "0.001")
@@ -61,8 +70,8 @@ def test_workers_split_a_conforming_campaign(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)
     assert summary["conforms"]
-    # Each level ran its 10 examples as two shares of 5 (Hypothesis may add a few it
-    # does not count against the budget).
+    # Each level ran its 10 examples, one worker per level (Hypothesis may add a few
+    # it does not count against the budget).
     assert all(level["examples"] >= 10 for level in summary["levels"])
 
 
