@@ -18,6 +18,8 @@ from workerjob.conformance.stateful.parallel import plan, shares
 
 ROOT = Path(__file__).resolve().parents[2]
 FUZZ_MODULE = "workerjob.conformance.stateful.fuzz_targets"
+FUZZ_COMMAND = ["hypothesis", "fuzz", "-n", "1", "--no-dashboard", "--", "--pyargs",
+                FUZZ_MODULE]
 
 
 def env() -> dict[str, str]:
@@ -65,14 +67,11 @@ def test_a_bad_shrink_time_is_one_line(tmp_path: Path) -> None:
 
 
 def test_workers_split_a_conforming_campaign(tmp_path: Path) -> None:
-    done = verify(tmp_path, "--impl", "tests.mutants.base", "--examples", "10", "--workers",
-                  "2", "--seed", "3", "--json")
+    """The README's `workerjob verify --workers 2`: one worker per level."""
+    done = verify(tmp_path, "--workers", "2")
     assert done.returncode == 0, done.stderr
-    summary = json.loads(done.stdout)
-    assert summary["conforms"]
-    # Each level ran its 10 examples, one worker per level (Hypothesis may add a few
-    # it does not count against the budget).
-    assert all(level["examples"] >= 10 for level in summary["levels"])
+    assert "workerjob.impl conforms" in done.stdout
+    assert "--workers 2)" in done.stdout  # the replay line names the workers
 
 
 def test_a_failure_found_by_a_worker_replays_from_the_shared_database(tmp_path: Path) -> None:
@@ -99,9 +98,7 @@ def test_the_state_machines_are_hypofuzz_targets() -> None:
 def test_hypothesis_fuzz_runs_them(tmp_path: Path) -> None:
     """The README's command starts fuzzing both targets (it runs until stopped)."""
     pytest.importorskip("hypofuzz")
-    hypothesis = Path(sys.executable).with_name("hypothesis")
-    command = [str(hypothesis), "fuzz", "-n", "1", "--no-dashboard", "--", "--pyargs",
-               FUZZ_MODULE]
+    command = [str(Path(sys.executable).with_name("hypothesis")), *FUZZ_COMMAND[1:]]
     fuzzer = subprocess.Popen(command, cwd=tmp_path, env=env(), stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
     seen: list[str] = []
@@ -119,3 +116,9 @@ def test_hypothesis_fuzz_runs_them(tmp_path: Path) -> None:
         os.killpg(fuzzer.pid, signal.SIGTERM)  # the fuzzer and the workers it started
         fuzzer.wait(timeout=60)
     assert any("using 1 process to fuzz 2 tests" in line for line in seen), "".join(seen)
+
+
+def test_the_readme_shows_the_commands_tested_here() -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert " ".join(FUZZ_COMMAND) in readme
+    assert "workerjob verify --workers 2\n" in readme
