@@ -394,9 +394,12 @@ class JobMachine(SubjectMachine):
             self.launch()
 
     def quiesce(self) -> None:
-        if self.run_ends_last is not None and not self.task.outcome.done():
+        if self.run_ends_last is not None:
             self.loop.run_until_idle()  # what the rules started settles first
-            self.finish_run(*self.run_ends_last)
+            # Checked after settling: a hard cancel that settled just now has cancelled
+            # the outcome run() was waiting on (done, and not to be set).
+            if not self.task.outcome.done():
+                self.finish_run(*self.run_ends_last)
         super().quiesce()
 
     @precondition(lambda self: self.room() and self.launches < 2)
