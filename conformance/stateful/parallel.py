@@ -18,6 +18,7 @@ the workers' sums (distinct schedules: summed per worker, an upper bound).
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import multiprocessing.connection
 import traceback
@@ -86,11 +87,19 @@ def _work(share: Share, out: multiprocessing.connection.Connection,
         result = run_campaign(subject, examples=share.examples, seed_value=share.seed_value,
                               spec=share.spec, levels=share.levels,
                               shrink_seconds=share.shrink_seconds, tick=tick)
-        out.send(("result", result))
+        _send(out, ("result", result))
+    except KeyboardInterrupt:
+        pass  # Ctrl-C reaches the whole process group: the parent reports it, once
     except BaseException:  # the parent reports it; a worker never prints a traceback
-        out.send(("crash", traceback.format_exc()))
+        _send(out, ("crash", traceback.format_exc()))
     finally:
         out.close()
+
+
+def _send(out: multiprocessing.connection.Connection, message: tuple[str, object]) -> None:
+    # The parent may have gone (it stopped us, or was interrupted): nobody to tell.
+    with contextlib.suppress(OSError):
+        out.send(message)
 
 
 def run_parallel(
