@@ -376,20 +376,24 @@ class JobMachine(SubjectMachine):
         self.launches = self.waits = self.hard_cancels = 0
         self.hard_cancel_after_run = False
         self.run_ends_last: tuple[int, bool] | None = None
+        self.wait_last = False
 
     @property
     def continuations(self) -> Any:
         return self.job.worker_job_continuations
 
     @initialize(launch=st.booleans(),
-                run_ends_last=st.one_of(st.none(), st.tuples(RUN_ENDINGS, st.booleans())))
-    def begin(self, launch: bool, run_ends_last: tuple[int, bool] | None) -> None:
+                run_ends_last=st.one_of(st.none(), st.tuples(RUN_ENDINGS, st.booleans())),
+                wait_last=st.booleans())
+    def begin(self, launch: bool, run_ends_last: tuple[int, bool] | None,
+              wait_last: bool) -> None:
         """Most of what only a job can get wrong needs a launched job whose run() ends
         (its outcome, a hard cancel at its end, wait), and examples are often short. So
         half the examples launch before anything else, and `run_ends_last` (unless
         None: a run that never ends) is how run() ends after the last rule, if no
-        `finish_run` said so before: `finish_run(*run_ends_last)` as the end begins."""
-        self.run_ends_last = run_ends_last
+        `finish_run` said so before: `finish_run(*run_ends_last)` as the end begins.
+        `wait_last`: then a `wait()`, if the job was launched and no rule waited."""
+        self.run_ends_last, self.wait_last = run_ends_last, wait_last
         if launch:
             self.launch()
 
@@ -400,6 +404,8 @@ class JobMachine(SubjectMachine):
             # the outcome run() was waiting on (done, and not to be set).
             if not self.task.outcome.done():
                 self.finish_run(*self.run_ends_last)
+        if self.wait_last and self.launches and not self.waits:
+            self.wait()
         super().quiesce()
 
     @precondition(lambda self: self.room() and self.launches < 2)

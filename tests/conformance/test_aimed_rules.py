@@ -20,7 +20,7 @@ def job_machine(module: str) -> JobMachine:
 
 def test_a_hard_cancel_aimed_at_runs_end_catches_a_completion_that_yields() -> None:
     machine = job_machine("tests.mutants.yields_after_run")
-    machine.begin(launch=True, run_ends_last=None)
+    machine.begin(launch=True, run_ends_last=None, wait_last=False)
     machine.finish_run(0, True)  # run() returns normally; a hard cancel as it leaves
     with pytest.raises(AssertionError, match=r"Done\(CANCELLED"):
         machine.teardown()
@@ -29,7 +29,7 @@ def test_a_hard_cancel_aimed_at_runs_end_catches_a_completion_that_yields() -> N
 @pytest.mark.parametrize("module", CORRECT)
 def test_the_same_on_correct_subjects_conforms(module: str) -> None:
     machine = job_machine(module)
-    machine.begin(launch=True, run_ends_last=None)
+    machine.begin(launch=True, run_ends_last=None, wait_last=False)
     machine.finish_run(0, True)
     machine.teardown()
 
@@ -40,7 +40,7 @@ def test_run_ends_last_after_a_hard_cancel(module: str) -> None:
     the end, cancels the task waiting on run()'s outcome; ending run() after that must
     not touch the cancelled outcome (it raised InvalidStateError in the harness)."""
     machine = job_machine(module)
-    machine.begin(launch=True, run_ends_last=(3, False))
+    machine.begin(launch=True, run_ends_last=(3, False), wait_last=True)
     machine.loop.run_until_idle()  # launched: the job's task awaits run()'s outcome
     machine.hard_cancel(None)
     machine.teardown()
@@ -48,7 +48,22 @@ def test_run_ends_last_after_a_hard_cancel(module: str) -> None:
 
 def test_run_ends_last_catches_a_job_that_loses_a_failure() -> None:
     machine = job_machine("tests.mutants.lost_on_failure")
-    machine.begin(launch=True, run_ends_last=(1, False))  # run() raises ValueError('boom')
+    # run() raises ValueError('boom') after the last rule
+    machine.begin(launch=True, run_ends_last=(1, False), wait_last=False)
     machine.add_or_run_now("a", "adder-1", "returns")  # due when the job completes
     with pytest.raises(AssertionError, match="does not conform"):
         machine.teardown()
+
+
+def test_wait_last_catches_a_wait_that_swallows_the_failure() -> None:
+    machine = job_machine("tests.mutants.wait_swallows_failure")
+    machine.begin(launch=True, run_ends_last=(1, False), wait_last=True)
+    with pytest.raises(AssertionError, match="does not conform"):
+        machine.teardown()
+
+
+@pytest.mark.parametrize("module", CORRECT)
+def test_wait_last_on_correct_subjects_conforms(module: str) -> None:
+    machine = job_machine(module)
+    machine.begin(launch=True, run_ends_last=(1, False), wait_last=True)
+    machine.teardown()
