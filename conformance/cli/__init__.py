@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
+import sys
 from collections.abc import Sequence
 from typing import Protocol, cast
 
@@ -41,7 +43,10 @@ def _load(module: str) -> Command:
     return cast(Command, importlib.import_module(module))
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The full parser; with `only`, the other commands are listed but not configured,
+    so their modules (and what they import) are not loaded: start-up is part of every
+    command's wait."""
     parser = argparse.ArgumentParser(
         prog="workerjob",
         description="Reference model, asyncio implementation and conformance kit "
@@ -49,14 +54,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module, help_text) in COMMANDS.items():
-        command = _load(module)
-        command.configure(sub.add_parser(name, help=help_text, description=help_text))
+        command_parser = sub.add_parser(name, help=help_text, description=help_text)
+        if only is None or name == only:
+            _load(module).configure(command_parser)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    # Hypothesis loads every installed plugin (its "hypothesis" entry points) when it is
+    # first imported: HypoFuzz's alone doubles the start-up of `verify`, and no command
+    # here uses one. An empty HYPOTHESIS_NO_PLUGINS= in the environment loads them.
+    os.environ.setdefault("HYPOTHESIS_NO_PLUGINS", "1")
+    args_list = sys.argv[1:] if argv is None else list(argv)
+    # The command is the first word that is not an option (the top level has none but
+    # -h); `workerjob --help` and `workerjob` alone load no command at all.
+    first = next((a for a in args_list if not a.startswith("-")), None)
+    parser = build_parser(only=first if first in COMMANDS else "")
+    args = parser.parse_args(args_list)
     if args.command is None:
         parser.print_help()
         return 2

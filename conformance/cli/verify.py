@@ -22,6 +22,10 @@ from workerjob.conformance.stateful.profiles import load_profile
 from workerjob.conformance.stateful.subject import DEFAULT_IMPL, ENV_VAR, SubjectError, load_subject
 from workerjob.model import Spec
 
+# Shrinking is most of the wait for a counterexample (it re-runs the machine hundreds
+# of times); its first passes, which drop whole rules, do most of the work quickly.
+SHRINK_SECONDS = 0.5
+
 
 def _positive(text: str) -> int:
     try:
@@ -40,6 +44,16 @@ def _seed(text: str) -> int:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0, not {text}")
+    return value
+
+
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--impl", metavar="MODULE", default=None,
                         help=f"module exporting SPEC's names (default: ${ENV_VAR}, "
@@ -54,6 +68,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         "implementation does not export is skipped, and said so)")
     spec_choice.add_options(parser)
     parser.add_argument("--json", action="store_true", help="print a JSON summary")
+    parser.add_argument("--workers", type=_positive, default=1, metavar="N",
+                        help="split the examples over N processes sharing the run's "
+                        "example database (default: 1)")
+    parser.add_argument("--shrink-time", type=_seconds, default=SHRINK_SECONDS,
+                        metavar="SECONDS", help="stop shrinking a failure after this long "
+                        f"and report the smallest found so far (default: {SHRINK_SECONDS:g})")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -77,9 +97,19 @@ def run(args: argparse.Namespace) -> int:
     with progress:
         checked = sum(level in levels_for(subject) for level in levels)
         bar = progress.add_task(f"verify {subject.name}", total=args.examples * checked)
-        result = run_campaign(subject, examples=args.examples, seed_value=seed_value,
-                              spec=spec, levels=levels,
-                              tick=lambda: progress.advance(bar))
+        if args.workers > 1:
+            from workerjob.conformance.stateful.parallel import run_parallel
+
+            result = run_parallel(args.impl, subject.name, workers=args.workers,
+                                  examples=args.examples, seed_value=seed_value,
+                                  spec=spec, levels=levels,
+                                  shrink_seconds=args.shrink_time,
+                                  tick=lambda done: progress.update(bar, completed=done))
+        else:
+            result = run_campaign(subject, examples=args.examples, seed_value=seed_value,
+                                  spec=spec, levels=levels,
+                                  shrink_seconds=args.shrink_time,
+                                  tick=lambda: progress.advance(bar))
     if args.json:
         print(json.dumps(as_json(result, spec), indent=2))
     else:
@@ -121,12 +151,14 @@ def show(result: CampaignResult, args: argparse.Namespace, spec: Spec,
     for level in result.skipped:
         console.print(f"level {level} skipped: {result.subject} does not export what it "
                       "drives (ENHANCEMENTS.md's names or options)", soft_wrap=True)
+    workers = f" --workers {args.workers}" if args.workers > 1 else ""
     verdict = "[green]conforms" if result.conforms else "[red]does not conform"
     replay = "".join(f" --allow {d}" for d in args.allow)
     if args.spec != "atomic":
         replay = f" --spec {args.spec}{replay}"
     console.print(f"{result.subject} {verdict}[/]  (seed {result.seed}; replay with "
-                  f"--seed {result.seed} --examples {args.examples}{replay})", soft_wrap=True)
+                  f"--seed {result.seed} --examples {args.examples}{replay}{workers})",
+                  soft_wrap=True)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,9 @@ loads the implementation by module name, so nothing here imports `workerjob.impl
 `recorder` turns what the implementation does into the model's observations; `machine`
 holds the `RuleBasedStateMachine`s, one per level, run on a controllable loop and checked
 online by the oracle; `campaign` runs them; `profiles` names the Hypothesis profiles;
-`bridge` replays an explorer counterexample on the loop. The enhancements add a level
+`bridge` replays an explorer counterexample on the loop; `shrink_budget`, `parallel`
+(worker processes sharing an example database) and `fuzz_targets` (HypoFuzz) scale a
+campaign out. The enhancements add a level
 each beside `machine`: `scheduler` (the JobScheduler), `timeouts` (deadlines, grace
 periods and retries) and `progress` (progress reports,
 readers and metrics). It may import the model, `conformance.loop` and

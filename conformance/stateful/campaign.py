@@ -8,6 +8,7 @@ nothing itself (Hypothesis' own report of a failure is captured into the result)
 from __future__ import annotations
 
 import contextlib
+import gc
 import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -19,6 +20,8 @@ from hypothesis.stateful import run_state_machine_as_test
 from workerjob.conformance.stateful.machine import LEVELS, Stats, machine_for
 from workerjob.conformance.stateful.subject import Subject
 from workerjob.model import ATOMIC, Spec
+
+from .shrink_budget import cut_short, note, shrink_budget
 
 
 @dataclass
@@ -82,10 +85,13 @@ def run_level(
     seed_value: int,
     spec: Spec = ATOMIC,
     shrink: bool = True,
+    shrink_seconds: float | None = None,
     tick: Callable[[], None] = lambda: None,
     stats: Stats | None = None,
 ) -> LevelResult:
-    """One level for `examples` examples; `stats` (if given) accumulates across calls."""
+    """One level for `examples` examples; `stats` (if given) accumulates across calls.
+    `shrink_seconds`: shrinking stops that long after it starts (None: Hypothesis' own
+    limit), and the report says so."""
     stats = stats if stats is not None else Stats(tick=tick)
     machine = machine_for(subject, level, spec=spec, stats=stats)
     # No `explain` phase: its coverage notes are noise here, and they appear in one run
@@ -98,15 +104,17 @@ def run_level(
     if not shrink:
         budget = settings(budget, database=None)
     result = LevelResult(level)
-    with _captured() as printed:
+    with _captured() as printed, shrink_budget(shrink_seconds):
         try:
             run_state_machine_as_test(seed(seed_value)(machine), settings=budget)
         except Exception as failure:  # every failure is the subject's
             # Hypothesis prints the shrunk rules through its reporter, or (newer
             # versions) attaches them to the exception as notes.
-            lines = [*printed, *_notes(failure)]
+            lines, stopped = cut_short([*printed, *_notes(failure)])
             steps = "\n".join(line for line in lines if line.strip())
             result.report = f"{_describe(failure)}\n\nshrunk to these rules:\n{steps}"
+            if stopped and shrink_seconds is not None:
+                result.report += f"\n{note(shrink_seconds)}"
     result.examples, result.steps, result.schedules = (
         stats.examples, stats.steps, len(stats.schedules))
     return result
@@ -120,7 +128,8 @@ def run_campaign(
     spec: Spec = ATOMIC,
     levels: tuple[str, ...] | None = None,
     shrink: bool = True,
-    chunk: int = 50,
+    shrink_seconds: float | None = None,
+    chunk: int = 20,
     tick: Callable[[], None] = lambda: None,
 ) -> CampaignResult:
     """`examples` per level (default: every level), the levels taking turns in rounds
@@ -133,15 +142,24 @@ def run_campaign(
     stats = {level: Stats(tick=tick) for level in levels}
     reports: dict[str, str | None] = dict.fromkeys(levels)
     done = 0
-    while done < examples and not any(reports.values()):
-        budget = min(chunk, examples - done)
-        for level in levels:
-            found = run_level(subject, level, examples=budget, seed_value=seed_value + done,
-                              spec=spec, shrink=shrink, stats=stats[level])
-            if found.report is not None:
-                reports[level] = found.report
-                break
-        done += budget
+    # What exists now (modules, Hypothesis' own state) is left out of garbage collection
+    # until the campaign ends: the harness collects after an example whose continuation
+    # task may be garbage (machine.quiesce), and a full collection of everything costs
+    # tens of milliseconds. Unfrozen at the end, so nothing is kept for good.
+    gc.freeze()
+    try:
+        while done < examples and not any(reports.values()):
+            budget = min(chunk, examples - done)
+            for level in levels:
+                found = run_level(subject, level, examples=budget,
+                                  seed_value=seed_value + done, spec=spec, shrink=shrink,
+                                  shrink_seconds=shrink_seconds, stats=stats[level])
+                if found.report is not None:
+                    reports[level] = found.report
+                    break
+            done += budget
+    finally:
+        gc.unfreeze()
     out = CampaignResult(subject.name, seed_value, skipped=skipped)
     for level in levels:
         s = stats[level]

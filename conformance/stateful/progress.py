@@ -35,9 +35,15 @@ from hypothesis import strategies as st
 from hypothesis.stateful import invariant, precondition, rule
 
 from workerjob.conformance.loop.choosers import HypothesisChooser
-from workerjob.conformance.stateful.machine import ERRORS, LEVELS, JobMachine, Stats, errors
+from workerjob.conformance.stateful.machine import (
+    ERRORS,
+    LEVELS,
+    RUN_ENDINGS,
+    JobMachine,
+    Stats,
+)
 from workerjob.conformance.stateful.recorder import Recorder
-from workerjob.conformance.stateful.subject import Subject, task_error
+from workerjob.conformance.stateful.subject import Subject, run_outcome, task_error
 from workerjob.model import RunOutcome, State
 from workerjob.model.oracle import close
 from workerjob.model.progress import (
@@ -109,7 +115,10 @@ class _ReportingTask:
             machine.rec.run_ended(RunOutcome(task_error(exc), hard_cancelled=True))
             raise
         error = self.outcome.result()
-        machine.rec.run_ended(RunOutcome(task_error(error)))
+        machine.rec.run_ended(run_outcome(error))
+        if machine.hard_cancel_after_run:
+            # as the job level's: aimed at the step between run()'s end and completion
+            machine.start_hard_cancel(None)
         if error is not None:
             raise error
 
@@ -331,8 +340,9 @@ class ProgressMachine(JobMachine):
             self.violated(f"latest is {value!r}, the last report accepted is {want}")
 
     @precondition(lambda self: not self.rtask.outcome.done())
-    @rule(error=errors)
-    def finish_run(self, error: int) -> None:
+    @rule(error=RUN_ENDINGS, then_hard_cancel=st.booleans())
+    def finish_run(self, error: int, then_hard_cancel: bool) -> None:
+        self.hard_cancel_after_run = then_hard_cancel
         self.rtask.outcome.set_result(ERRORS[error]())
         self.rtask.wake.set()
 

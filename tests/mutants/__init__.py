@@ -41,4 +41,8 @@ MUTANTS: dict[str, str] = {
         "The due continuations run one after another in one task, so one that raises "
         "stops the rest."
     ),
+    "yields_after_run": (
+        "The job's completion yields after run() returned, so a hard cancel in that one "
+        "step makes a normal run CANCELLED."
+    ),
 }

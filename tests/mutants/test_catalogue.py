@@ -9,6 +9,7 @@ are made by driving a coroutine by hand (`step`), never by sleeping or timing.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import importlib
 import inspect
@@ -558,6 +559,29 @@ async def first_continuation_raises(s: Subject) -> list[str]:
     return recorder.tags()
 
 
+class CancelledAsItReturns:
+    """run() returns normally, having queued a hard cancel of its own task: the cancel
+    comes in the step right after run() returned."""
+
+    def __init__(self) -> None:
+        self.job: WorkerJob | None = None
+
+    async def run(self) -> None:
+        assert self.job is not None and self.job.task_handle is not None
+        asyncio.get_running_loop().call_soon(self.job.task_handle.cancel)
+
+
+async def hard_cancel_as_run_returns(s: Subject) -> JobState:
+    """The job completes as run() returns; a hard cancel one step later is too late."""
+    task = CancelledAsItReturns()
+    job = s.job(W, task, CancellationToken())
+    task.job = job
+    job.launch()
+    with contextlib.suppress(asyncio.CancelledError):  # the mutant's wait() raises it
+        await job.wait()
+    return job.worker_job_continuations.state
+
+
 class Case(NamedTuple):
     mutant: str
     scenario: Callable[[Subject], Awaitable[object]]
@@ -597,6 +621,12 @@ CASES = [
         "returned None",
     ),
     Case("one_task_for_all", first_continuation_raises, ["good"], []),
+    Case(
+        "yields_after_run",
+        hard_cancel_as_run_returns,
+        Done(NORMAL),
+        Done(CANCELLED, "CancelledError"),
+    ),
 ]
 
 
