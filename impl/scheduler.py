@@ -35,8 +35,9 @@ import itertools
 import math
 from collections.abc import Mapping
 from types import TracebackType
-from typing import Final
+from typing import Any, Final
 
+from . import metrics
 from .job import WorkerJob
 
 __all__ = ["JobScheduler"]
@@ -133,8 +134,8 @@ class JobScheduler:
     starve.
     """
 
-    __slots__ = ("_capacity", "_classes", "_closing", "_dead", "_idle", "_max", "_queued",
-                 "_running", "_seq", "_used")
+    __slots__ = ("_capacity", "_classes", "_closing", "_dead", "_idle", "_max", "_metrics",
+                 "_queued", "_running", "_seq", "_used")
 
     def __init__(self, max_concurrent: int, *, capacity: Mapping[str, float] | None = None
                  ) -> None:
@@ -152,6 +153,7 @@ class JobScheduler:
         self._running = 0
         self._closing = False
         self._idle: asyncio.Event | None = None  # set when closing and nothing runs
+        self._metrics = metrics.Registry()  # this scheduler's jobs; they count in TOTAL too
 
     # --- what users call ------------------------------------------------------------------
 
@@ -172,6 +174,11 @@ class JobScheduler:
     def running(self) -> int:
         """Jobs started whose task has not finished."""
         return self._running
+
+    def snapshot(self) -> dict[str, Any]:
+        """This scheduler's metrics as plain data (ENHANCEMENTS.md, "Metrics"): the keys of
+        `workerjob.impl.snapshot()`, counting only the jobs submitted here."""
+        return self._metrics.snapshot()
 
     def in_use(self, resource: str) -> float:
         """How much of `resource` the running jobs hold."""
@@ -198,10 +205,11 @@ class JobScheduler:
             raise RuntimeError("job already submitted to a JobScheduler")
         if self._closing:
             raise RuntimeError("JobScheduler is closing: it accepts no new jobs")
-        asyncio.get_running_loop()  # RuntimeError when there is none: the job must launch
-        # One synchronous stretch from here: queued, then dispatched.
+        loop = asyncio.get_running_loop()  # RuntimeError when there is none: the job must launch
+        # One synchronous stretch from here: queued (and counted so), then dispatched.
         admission = _Admission(self, job, canonical)
         job._admission = admission
+        job._meter = metrics.job_queued(self._metrics, at=loop.time())
         heap = self._classes.setdefault(canonical, [])
         heapq.heappush(heap, (-priority, next(self._seq), admission))
         self._queued += 1
@@ -292,7 +300,7 @@ class JobScheduler:
         admission.state = STARTED
         job = admission.job
         job._admission = None  # before launch(): the scheduler's launch is not refused
-        job.launch()
+        job.launch()  # counts it launched, out of the queue, and its queue wait (job._meter)
         task = job.task_handle
         assert task is not None
         task.add_done_callback(admission._ended)
@@ -329,6 +337,8 @@ class JobScheduler:
         # start, and a waiter gets CancelledError.
         job.cancellation_token.cancel()
         job.worker_job_continuations._settle(None, job.worker, job.cancellation_token)
+        # The same instant as Done: out of the queue, completed cancelled, never launched.
+        metrics.job_dequeued(job._meter, cancelled=True)
         admission._settled(None)
 
     def _sweep(self) -> None:

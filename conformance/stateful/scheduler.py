@@ -15,6 +15,11 @@ as the thing it records, so its place in the run is exact):
 At the end of an example every started run is ended, the loop runs to quiescence, and
 the oracle's `finish()` must hold: every end taken into account, nothing that fits left
 queued; then every accepted job must be Done, and no run() called twice.
+
+The scheduler's own metrics (`scheduler.snapshot()`, when it has one) are read after
+every step of the loop, and their gauges must equal what the model implies; at the end
+every instrument must. A wrong gauge is reported at the end of the example, unless the
+scheduling broke an invariant by then: that is the cause, the gauge its symptom.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ from workerjob.model.scheduler import (
     RunEnded,
     SchedObservation,
     SchedOracle,
+    SchedViolation,
     SubmitReturned,
     Submitted,
     WaitReturned,
@@ -116,6 +122,10 @@ class SchedulerMachine(RuleBasedStateMachine):
         self.problem: str | None = None  # a failure the oracle does not see (a crash)
         self.sched: Any = self.subject.module.JobScheduler(MAX_CONCURRENT, capacity=CAPACITY)
         self.job_class = _observed_job_class(self.subject.WorkerJob, self)
+        # Its own metrics (ENHANCEMENTS.md, "Metrics"), when it has them: read relative
+        # to a new scheduler's, checked after every step of the loop and at the end.
+        self.base: dict[str, Any] | None = (
+            self.sched.snapshot() if callable(getattr(self.sched, "snapshot", None)) else None)
         self.jobs: dict[int, Any] = {}
         self.runs: dict[int, _Run] = {}
         self.launched: set[int] = set()
@@ -239,6 +249,7 @@ class SchedulerMachine(RuleBasedStateMachine):
             for _ in range(steps):
                 if not self.loop.step():
                     break
+                self.check_metrics()  # between two steps: no operation half done
         finally:
             self.loop.chooser = None
             self.draws_left -= chooser.draws
@@ -290,8 +301,20 @@ class SchedulerMachine(RuleBasedStateMachine):
             report = v.explain()
         if report is None:
             report = self.leftovers()
+        if report is None and (v := self.check_metrics(at_end=True)) is not None:
+            report = v.explain()  # a gauge wrong earlier, or an instrument wrong now
         if report is not None:
             raise AssertionError(self.failure(report))
+
+    def check_metrics(self, *, at_end: bool = False) -> SchedViolation | None:
+        """The scheduler's snapshot against the model (`SchedOracle.check_metrics`)."""
+        if self.base is None or self.ended:
+            return None
+        # Imported here: `progress` imports `machine`, which imports this module.
+        from workerjob.conformance.stateful.progress import observed_metrics
+
+        observed = observed_metrics(self.base, self.sched.snapshot())
+        return self.oracle.check_metrics(observed, at_end=at_end)
 
     def leftovers(self) -> str | None:
         accepted = {o.job for o in self.oracle.history

@@ -4,8 +4,9 @@ A pure model, in the style of `workerjob.model.spec`: `state` holds the frozen, 
 state (queue, running set, capacities), `spec` the transitions (submit, start, end,
 cancel-while-queued, close), `invariants` the named invariants that
 `proofs_notes/scheduler.md` proves and `tests/model/test_scheduler_model.py` checks
-exhaustively within a bound, and `oracle` the online check of an implementation's
-observations (which allows the scheduler to notice a job's end some time after it).
+exhaustively within a bound, `oracle` the online check of an implementation's
+observations (which allows the scheduler to notice a job's end some time after it), and
+`metrics` what the scheduler's own metrics must read at a state.
 
 It may import the standard library's pure modules and `workerjob.model`; never asyncio,
 threading, time, random, nor `workerjob.impl` or `workerjob.conformance`.

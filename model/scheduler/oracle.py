@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from workerjob.model.progress.metrics import GAUGES, Metrics, metrics_problems
+from workerjob.model.scheduler.metrics import gauges, metrics_of, run_kind
 from workerjob.model.scheduler.spec import (
     OK,
     cancel,
@@ -31,6 +33,7 @@ from workerjob.model.scheduler.spec import (
     start,
 )
 from workerjob.model.scheduler.state import Amounts, Entry, Sched, amounts, initial
+from workerjob.model.vocabulary import CompletionType
 
 # --- observations -----------------------------------------------------------------------
 
@@ -311,7 +314,8 @@ class SchedViolation:
     reason: str
 
     def explain(self) -> str:
-        where = ("at the end of the run" if self.observation is None
+        where = ("at the end of the run" if self.index is None
+                 else f"after observation {self.index}" if self.observation is None
                  else f"observation {self.index}: `{self.observation}`")
         return f"{where} breaks scheduler invariant `{self.name}`:\n  - {self.reason}"
 
@@ -328,6 +332,9 @@ class SchedOracle:
         self.history: list[SchedObservation] = []
         self.violation: SchedViolation | None = None
         self._wait_results: dict[int, str] = {}  # what each ended job's wait() must give
+        self._cancels: set[int] = set()  # the jobs whose cancel() returned so far
+        self._kinds: dict[int, CompletionType] = {}  # each ended run's completion type
+        self.metrics_violation: SchedViolation | None = None  # the first, kept apart
 
     def _closure(self) -> list[View]:
         seen = set(self.views)
@@ -362,6 +369,10 @@ class SchedOracle:
             return self._check_wait(index, obs)
         if isinstance(obs, RunEnded):
             self._wait_results[obs.job] = obs.result
+            self._kinds[obs.job] = run_kind(obs.job in self._cancels,
+                                            None if obs.result == OK else obs.result)
+        if isinstance(obs, Cancelled):
+            self._cancels.add(obs.job)
         self.views = nxt
         return None
 
@@ -383,6 +394,35 @@ class SchedOracle:
                 "wait-returns-at-end", index, obs,
                 f"wait() of job {obs.job} gave {obs.result}; it must give {expected}")
         return self.violation
+
+    def check_metrics(self, observed: Metrics, *, at_end: bool = False) -> SchedViolation | None:
+        """A snapshot of the scheduler's own metrics, read between two steps of the loop
+        (no operation of the scheduler half done, so it is in a settled view) or, `at_end`,
+        once every run ended and the loop is idle (after `finish()` held). Its gauges
+        must be those of one of the views (`gauges-exact`); at the end, every instrument
+        (`counters-exact`). The first such violation is kept in `metrics_violation`, not
+        in `violation`: a scheduler that keeps a job it should have dropped shows it in
+        its gauge before it starts the job, and the harness names the cause first."""
+        if self.violation is not None or self.metrics_violation is not None:
+            return self.metrics_violation
+        views = [v for v in self._closure() if _settled(v)
+                 and (not at_end or (not v.ended and not v.core.running))]
+        if not views:
+            return None  # the scheduling itself is wrong: `finish()` says how
+        expected = [metrics_of(v.core, v.ended, self._kinds) for v in views]
+        index = len(self.history) - 1 if self.history else None
+        if gauges(observed) not in {gauges(e) for e in expected}:
+            problems = [p for p in metrics_problems(expected[0], observed)
+                        if p.split()[0] in GAUGES]
+            self.metrics_violation = SchedViolation(
+                "gauges-exact", None if at_end else index, None,
+                "; ".join(problems) + " (the scheduler's snapshot)")
+        elif at_end and observed not in expected:
+            self.metrics_violation = SchedViolation(
+                "counters-exact", None, None,
+                "; ".join(metrics_problems(expected[0], observed))
+                + " (the scheduler's snapshot, every run ended)")
+        return self.metrics_violation
 
     def finish(self) -> SchedViolation | None:
         """The end of a run, every run() ended: once the scheduler has taken every end

@@ -26,4 +26,8 @@ MUTANTS: dict[str, tuple[str, str]] = {
     "closed_still_starts": ("aclose() refuses new jobs but drains the queue instead of "
                             "cancelling it: a closing scheduler still starts jobs.",
                             "closed-starts-nothing"),
+    "queued_gauge_kept": ("job.cancel() of a queued job leaves the scheduler's jobs_queued "
+                          "gauge counting it.", "gauges-exact"),
+    "cancelled_counted_launched": ("A job cancelled while queued is counted in the "
+                                   "scheduler's jobs_launched.", "counters-exact"),
 }

@@ -13,10 +13,14 @@ from workerjob.impl import (
     Continuations,
     Done,
     JobState,
+    Progress,
+    ProgressChannel,
     Running,
     Worker,
     WorkerJob,
     WorkerTask,
+    report_progress,
+    snapshot,
 )
 from workerjob.impl import scheduler as base
 
@@ -28,10 +32,14 @@ __all__ = [
     "Done",
     "JobScheduler",
     "JobState",
+    "Progress",
+    "ProgressChannel",
     "Running",
     "Worker",
     "WorkerJob",
     "WorkerTask",
+    "report_progress",
+    "snapshot",
 ]
 
 

@@ -12,10 +12,14 @@ from workerjob.impl import (
     Continuations,
     Done,
     JobState,
+    Progress,
+    ProgressChannel,
     Running,
     Worker,
     WorkerJob,
     WorkerTask,
+    report_progress,
+    snapshot,
 )
 from workerjob.impl import scheduler as base
 
@@ -27,10 +31,14 @@ __all__ = [
     "Done",
     "JobScheduler",
     "JobState",
+    "Progress",
+    "ProgressChannel",
     "Running",
     "Worker",
     "WorkerJob",
     "WorkerTask",
+    "report_progress",
+    "snapshot",
 ]
 
 

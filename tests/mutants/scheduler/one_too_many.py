@@ -11,10 +11,14 @@ from workerjob.impl import (
     Continuations,
     Done,
     JobState,
+    Progress,
+    ProgressChannel,
     Running,
     Worker,
     WorkerJob,
     WorkerTask,
+    report_progress,
+    snapshot,
 )
 from workerjob.impl import scheduler as base
 
@@ -26,10 +30,14 @@ __all__ = [
     "Done",
     "JobScheduler",
     "JobState",
+    "Progress",
+    "ProgressChannel",
     "Running",
     "Worker",
     "WorkerJob",
     "WorkerTask",
+    "report_progress",
+    "snapshot",
 ]
 
 

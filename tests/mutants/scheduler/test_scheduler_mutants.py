@@ -43,3 +43,19 @@ def test_only_the_scheduler_differs(mutant: str) -> None:
     differ = {name for name in module.__all__
               if getattr(module, name) is not getattr(workerjob.impl, name)}
     assert differ == {"JobScheduler"}
+
+
+METRIC_MUTANTS = [m for m, (_, name) in MUTANTS.items()
+                  if name in ("gauges-exact", "counters-exact")]
+
+
+@pytest.mark.parametrize("mutant", METRIC_MUTANTS)
+def test_a_metrics_mutant_survives_without_the_metrics_check(
+        mutant: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only the check of scheduler.snapshot() kills these: their scheduling is right."""
+    from workerjob.conformance.stateful.scheduler import SchedulerMachine
+
+    monkeypatch.setattr(SchedulerMachine, "check_metrics", lambda self, at_end=False: None)
+    result = run_level(load_subject(f"tests.mutants.scheduler.{mutant}"), "scheduler",
+                       examples=BUDGET, seed_value=SEED, shrink=False)
+    assert result.report is None, result.report
