@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 import pytest
 
 import workerjob.impl
-from tests.mutants import MUTANTS, base
+from tests.mutants import CORRECT, MUTANTS, base
 from tests.mutants.base import (
     CancellationToken,
     CompletionType,
@@ -131,10 +131,10 @@ def load(name: str) -> ModuleType:
 
 def test_catalogue_lists_every_mutant_module() -> None:
     modules = {p.stem for p in HERE.glob("*.py")} - NOT_MUTANTS
-    assert modules == set(MUTANTS)
+    assert modules == set(MUTANTS) | set(CORRECT)
 
 
-@pytest.mark.parametrize("name", ["base", *MUTANTS])
+@pytest.mark.parametrize("name", ["base", *MUTANTS, *CORRECT])
 def test_module_exports_the_names_of_workerjob_impl(name: str) -> None:
     module = load(name)
     assert sorted(module.__all__) == sorted(workerjob.impl.__all__)
@@ -148,6 +148,13 @@ def test_mutant_docstring_is_its_one_sentence_description(name: str) -> None:
     assert doc is not None
     assert " ".join(doc.split()) == MUTANTS[name]
     assert MUTANTS[name].count(". ") == 0 and MUTANTS[name].endswith(".")
+
+
+@pytest.mark.parametrize("name", list(CORRECT))
+def test_correct_variant_docstring_opens_with_its_description(name: str) -> None:
+    doc = load(name).__doc__
+    assert doc is not None
+    assert " ".join(doc.split("\n\n")[0].split()) == CORRECT[name]
 
 
 def overridden(module: ModuleType) -> dict[str, str]:
@@ -607,3 +614,12 @@ async def test_scenario_tells_the_mutant_from_base(case: Case, on: str) -> None:
     module = base if on == "base" else load(case.mutant)
     expected = case.spec if on == "base" else case.bug
     assert await case.scenario(subject(module)) == expected
+
+
+def test_catalogue_readme_has_a_row_for_every_module() -> None:
+    rows = {
+        line.split("|")[1].strip().strip("`")
+        for line in (HERE / "README.md").read_text().splitlines()
+        if line.startswith("| `")
+    }
+    assert rows == set(MUTANTS) | set(CORRECT) | {"base"}
