@@ -21,6 +21,7 @@ class WorkerJob:
 
     __slots__ = (
         "__weakref__",
+        "_finished",
         "_wait_claimed",
         "cancellation_token",
         "task_handle",
@@ -44,6 +45,7 @@ class WorkerJob:
         self.task_handle: asyncio.Task[None] | None = None
         self.worker_job_continuations = Continuations(owner=self)
         self._wait_claimed = False
+        self._finished = False  # the job's task has done its completion step
 
     def launch(self) -> None:
         """Start the job's task on the running loop. A second launch is a RuntimeError."""
@@ -86,12 +88,16 @@ class WorkerJob:
         task.result()
 
     def is_active(self) -> bool:
-        """Launched and its task not finished yet."""
-        return self.task_handle is not None and not self.task_handle.done()
+        """Launched and not finished yet."""
+        return self.task_handle is not None and not self._finished
 
     def is_complete(self) -> bool:
-        """Launched and its task finished."""
-        return self.task_handle is not None and self.task_handle.done()
+        """Finished: the job's task has completed its continuations with run()'s outcome
+        (or found them completed by someone else). That is the step in which the task
+        ends, except for a task cancelled before its first step: it ends first and
+        completes from its done-callback, and is complete only then, when wait() can
+        return (proofs_notes/impl.md)."""
+        return self._finished
 
     async def _drive(self) -> None:
         try:
@@ -111,6 +117,7 @@ class WorkerJob:
         self.worker_job_continuations._settle(
             error, self.worker, self.cancellation_token, hard_cancel=hard_cancel
         )
+        self._finished = True  # in the same stretch as the completion: one instant
 
     def _settle_from_task(self, task: asyncio.Task[None]) -> None:
         """Complete from the finished task's outcome, unless already Done (idempotent)."""
@@ -121,12 +128,13 @@ class WorkerJob:
                 self._settle(_cancelled_error(task), hard_cancel=True)
             else:
                 self._settle(task.exception())
+        self._finished = True  # the task is over: its completion, or its skip, is done
 
     def __repr__(self) -> str:
         launched = (
             "unlaunched"
             if self.task_handle is None
-            else ("complete" if self.task_handle.done() else "active")
+            else ("complete" if self._finished else "active")
         )
         return (
             f"<WorkerJob worker={self.worker.name!r} {launched} "

@@ -48,6 +48,24 @@ MUTANTS: dict[str, str] = {
         "The due continuations run one after another in one task, so one that raises "
         "stops the rest."
     ),
+    "worker_copied": (
+        "Each continuation receives a copy of the worker, equal to the one handed over but "
+        "another object."
+    ),
+    "types_as_strings": (
+        "Done carries the completion type's string value instead of the enum member."
+    ),
+    "token_never_wakes": (
+        "cancel() sets the flag but does not wake the tasks waiting in cancelled()."
+    ),
+    "unchecked_key": (
+        "add_or_run_now accepts a key that is not a str and registers the callback under it."
+    ),
+    "keeps_finished": (
+        "Every continuation started is kept in a list, so nothing that has finished is "
+        "ever freed."
+    ),
+    "never_complete": "is_complete() is always False, even once the job has finished.",
 }
 
 CORRECT: dict[str, str] = {
@@ -102,12 +120,26 @@ ADD_NEVER_RETURNED = r"- #\d+ add_or_run_now\(.*\) never returned"
 
 WAIT_SWALLOWED = r"`return #\d+ ok` is impossible .*\n  - #\d+ wait\(\) must return raises"
 
+NOT_THE_WORKER = r"received a worker named '[\w-]+' that is not the object handed over"
+
+NOT_AN_ENUM_MEMBER = r"not a member of the CompletionType enum"
+
+WAITER_ASLEEP = r"the token was cancelled, but \d+ `await token\.cancelled\(\)` never returned"
+
+BAD_KEY_ACCEPTED = r"add key: it \w+.*, not a TypeError naming `key`"
+
+LEAK = r"still reachable after a garbage collection \(a leak\)"
+
+STATUS_WRONG = (
+    r"`return #\d+ ok False` is impossible .*\n  - #\d+ is_complete\(\) must return ok True"
+)
+
 KILLS: dict[str, tuple[str, ...]] = {
     "check_then_await": (NEVER_STARTED, REPLACED_RAN, STARTED_BY_ANOTHER_ADD),
-    "registry_kept": (STARTED_TWICE,),
+    "registry_kept": (STARTED_TWICE, STARTED_BY_ANOTHER_ADD, LEAK),
     "failure_wins": (FAILURE_OVER_CANCEL,),
     "cancel_drops_message": (MESSAGE_DROPPED,),
-    "first_key_wins": (REPLACED_RAN,),
+    "first_key_wins": (REPLACED_RAN, LEAK),
     "overwrite_done": (SECOND_COMPLETE_ACCEPTED,),
     "lost_on_failure": (NEVER_STARTED, RUNNING_AFTER_COMPLETION),
     "drain_then_await": (NEVER_STARTED, REPLACED_RAN, STARTED_BY_ANOTHER_ADD),
@@ -115,6 +147,12 @@ KILLS: dict[str, tuple[str, ...]] = {
     "awaits_continuation": (ADD_NEVER_RETURNED,),
     "wait_swallows_failure": (WAIT_SWALLOWED,),
     "one_task_for_all": (NEVER_STARTED,),
+    "worker_copied": (NOT_THE_WORKER,),
+    "types_as_strings": (NOT_AN_ENUM_MEMBER,),
+    "token_never_wakes": (WAITER_ASLEEP,),
+    "unchecked_key": (BAD_KEY_ACCEPTED,),
+    "keeps_finished": (LEAK,),
+    "never_complete": (STATUS_WRONG,),
 }
 """For every mutant, the violations that count as its kill (any one of them): the
 symptoms of its own bug, as the oracle words them. Anything else (another violation,

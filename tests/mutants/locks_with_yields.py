@@ -57,10 +57,9 @@ class Continuations(base.Continuations):
     ) -> bool:
         async with self._lock:
             await asyncio.sleep(0)
-            # The token is read here, in the same stretch as the state changes.
-            done = self._settle(error, worker, token, hard_cancel=hard_cancel)
-            await asyncio.sleep(0)
-        return done
+            # The token is read here, in the same stretch as the state changes; nothing
+            # suspends after it, so the job's finished mark joins the same stretch.
+            return self._settle(error, worker, token, hard_cancel=hard_cancel)
 
 
 class WorkerJob(base.WorkerJob):
@@ -69,11 +68,7 @@ class WorkerJob(base.WorkerJob):
     async def _finish(self, error: BaseException | None, *, hard_cancel: bool = False) -> None:
         # The completion awaits (the lock, the yields), so it runs as its own task and a
         # hard cancel that arrives now changes nothing: run() has already ended (SPEC).
-        completion = asyncio.ensure_future(
-            self.worker_job_continuations._complete(
-                error, self.worker, self.cancellation_token, hard_cancel=hard_cancel
-            )
-        )
+        completion = asyncio.ensure_future(super()._finish(error, hard_cancel=hard_cancel))
         while not completion.done():
             try:
                 await asyncio.shield(completion)

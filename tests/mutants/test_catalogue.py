@@ -403,12 +403,14 @@ def test_base_launch_needs_a_running_loop() -> None:
 class Subject(NamedTuple):
     continuations: type[Continuations]
     job: type[WorkerJob]
+    token: type[CancellationToken]
 
 
 def subject(module: ModuleType) -> Subject:
-    continuations, job = module.Continuations, module.WorkerJob
+    continuations, job, token = module.Continuations, module.WorkerJob, module.CancellationToken
     assert issubclass(continuations, Continuations) and issubclass(job, WorkerJob)
-    return Subject(continuations, job)
+    assert issubclass(token, CancellationToken)
+    return Subject(continuations, job, token)
 
 
 async def registration_across_complete(s: Subject) -> list[str]:
@@ -561,6 +563,66 @@ async def first_continuation_raises(s: Subject) -> list[str]:
     return recorder.tags()
 
 
+async def worker_received_is_the_one_given(s: Subject) -> bool:
+    continuations, recorder = s.continuations(), Recorder()
+    await continuations.add_or_run_now("k", recorder("k"), W)
+    given = Worker("given")
+    await continuations.complete(None, given, CancellationToken())
+    await drain()
+    return recorder.calls[0][1] is given
+
+
+async def completion_type_of_the_state(s: Subject) -> str:
+    continuations = s.continuations()
+    await continuations.complete(None, W, CancellationToken())
+    state = continuations.state
+    assert isinstance(state, Done)
+    return type(state.completion_type).__name__
+
+
+async def waiter_wakes_on_cancel(s: Subject) -> tuple[bool, bool]:
+    token = s.token()
+    waiter = asyncio.get_running_loop().create_task(token.cancelled())
+    for _ in range(3):
+        await asyncio.sleep(0)
+    before = waiter.done()
+    token.cancel()
+    for _ in range(3):  # Event.set wakes the waiter at the loop's next turn
+        await asyncio.sleep(0)
+    woke = waiter.done()
+    waiter.cancel()
+    await asyncio.wait({waiter})
+    return before, woke
+
+
+async def key_of_another_type(s: Subject) -> str:
+    continuations, recorder = s.continuations(), Recorder()
+    try:
+        await continuations.add_or_run_now(7, recorder("k"), W)  # type: ignore[arg-type]
+    except TypeError as exc:
+        return f"TypeError naming key: {'key' in str(exc)}"
+    return "accepted"
+
+
+async def finished_continuation_is_freed(s: Subject) -> bool:
+    continuations, recorder = s.continuations(), Recorder()
+    callback = recorder("k")
+    ref = weakref.ref(callback)
+    await continuations.add_or_run_now("k", callback, W)
+    del callback
+    await continuations.complete(None, W, CancellationToken())
+    await drain()
+    gc.collect()
+    return ref() is None
+
+
+async def status_after_wait(s: Subject) -> tuple[bool, bool]:
+    job = s.job(W, Returns(), CancellationToken())
+    job.launch()
+    await job.wait()
+    return job.is_active(), job.is_complete()
+
+
 class Case(NamedTuple):
     mutant: str
     scenario: Callable[[Subject], Awaitable[object]]
@@ -600,6 +662,12 @@ CASES = [
         "returned None",
     ),
     Case("one_task_for_all", first_continuation_raises, ["good"], []),
+    Case("worker_copied", worker_received_is_the_one_given, True, False),
+    Case("types_as_strings", completion_type_of_the_state, "CompletionType", "str"),
+    Case("token_never_wakes", waiter_wakes_on_cancel, (False, True), (False, False)),
+    Case("unchecked_key", key_of_another_type, "TypeError naming key: True", "accepted"),
+    Case("keeps_finished", finished_continuation_is_freed, True, False),
+    Case("never_complete", status_after_wait, (False, True), (False, False)),
 ]
 
 
