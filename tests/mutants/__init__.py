@@ -58,6 +58,9 @@ MUTANTS: dict[str, str] = {
     "token_never_wakes": (
         "cancel() sets the flag but does not wake the tasks waiting in cancelled()."
     ),
+    "cancelled_at_once": (
+        "cancelled() returns at once, whether or not the token has been cancelled."
+    ),
     "unchecked_key": (
         "add_or_run_now accepts a key that is not a str and registers the callback under it."
     ),
@@ -126,6 +129,8 @@ NOT_AN_ENUM_MEMBER = r"not a member of the CompletionType enum"
 
 WAITER_ASLEEP = r"the token was cancelled, but \d+ `await token\.cancelled\(\)` never returned"
 
+WAITER_EARLY = r"`await token\.cancelled\(\)` returned before any cancel\(\)"
+
 BAD_KEY_ACCEPTED = r"add key: it \w+.*, not a TypeError naming `key`"
 
 LEAK = r"still reachable after a garbage collection \(a leak\)"
@@ -150,6 +155,7 @@ KILLS: dict[str, tuple[str, ...]] = {
     "worker_copied": (NOT_THE_WORKER,),
     "types_as_strings": (NOT_AN_ENUM_MEMBER,),
     "token_never_wakes": (WAITER_ASLEEP,),
+    "cancelled_at_once": (WAITER_EARLY,),
     "unchecked_key": (BAD_KEY_ACCEPTED,),
     "keeps_finished": (LEAK,),
     "never_complete": (STATUS_WRONG,),

@@ -665,6 +665,7 @@ CASES = [
     Case("worker_copied", worker_received_is_the_one_given, True, False),
     Case("types_as_strings", completion_type_of_the_state, "CompletionType", "str"),
     Case("token_never_wakes", waiter_wakes_on_cancel, (False, True), (False, False)),
+    Case("cancelled_at_once", waiter_wakes_on_cancel, (False, True), (True, True)),
     Case("unchecked_key", key_of_another_type, "TypeError naming key: True", "accepted"),
     Case("keeps_finished", finished_continuation_is_freed, True, False),
     Case("never_complete", status_after_wait, (False, True), (False, False)),
