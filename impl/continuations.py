@@ -25,25 +25,48 @@ __all__ = ["Continuations"]
 
 _RUNNING = Running()
 
-_running_tasks: set[asyncio.Task[None]] = set()
-"""Every spawned continuation task that has not finished yet.
+_TASKS = "_workerjob_continuation_tasks"
+"""The attribute of an event loop that holds its continuation tasks that have not
+finished yet.
 
 The event loop keeps only weak references to tasks, so a task that nobody else holds
-can be garbage-collected in the middle of an `await`. Each task is added here when it
-is spawned and discarded by its own done-callback, so it is held exactly as long as
-it runs and released after. Module-level rather than per-`Continuations`: a per-object
-set would form a cycle (object -> set -> task -> coroutine -> object) that the
-collector can free as a whole while the task is still pending.
+can be garbage-collected in the middle of an `await`. Each task is added to its loop's
+set when it is spawned and discarded by its own done-callback, so it is held exactly as
+long as it runs and released after. On the loop, not per `Continuations` (an object ->
+set -> task -> coroutine -> object cycle would be collectable while the task is still
+pending) and not module-wide: a task left pending on a loop that was closed (asyncio.run
+closes its loop after cancelling what it knows of) is then freed with its loop instead
+of being held for good, and each loop's set is touched only by the loop's own thread
+(one loop per thread; see proofs_notes/impl.md).
 """
+
+_elsewhere: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, set[asyncio.Task[None]]] = (
+    weakref.WeakKeyDictionary()
+)
+"""For a loop that takes no attributes: its set, dropped once the loop is closed."""
+
+
+def _tasks_of(loop: asyncio.AbstractEventLoop) -> set[asyncio.Task[None]]:
+    tasks: set[asyncio.Task[None]] | None = getattr(loop, _TASKS, None)
+    if tasks is None:
+        tasks = set()
+        try:
+            setattr(loop, _TASKS, tasks)
+        except AttributeError:  # a loop with __slots__: held here, pruned when closed
+            for closed in [other for other in _elsewhere if other.is_closed()]:
+                del _elsewhere[closed]
+            tasks = _elsewhere.setdefault(loop, tasks)
+    return tasks
 
 
 def _release(task: asyncio.Task[None]) -> None:
     """Done-callback of every continuation task: stop holding it."""
-    _running_tasks.discard(task)
-    if not _running_tasks:
+    tasks = _tasks_of(task.get_loop())
+    tasks.discard(task)
+    if not tasks:
         # A set never shrinks its table on discard: after a burst of a million
         # continuations it would keep tens of MiB for good. Emptied, it is reset.
-        _running_tasks.clear()
+        tasks.clear()
 
 
 class Continuations:
@@ -173,7 +196,7 @@ class Continuations:
         state: Done,
     ) -> None:
         task = loop.create_task(self._run_one(key, callback, worker, state))
-        _running_tasks.add(task)
+        _tasks_of(loop).add(task)
         task.add_done_callback(_release)
 
     async def _run_one(
@@ -247,11 +270,13 @@ def _must_propagate(exc: BaseException) -> bool:
     """Exceptions a continuation task must not swallow.
 
     KeyboardInterrupt and SystemExit: asyncio stops the loop with them, and so do we.
+    GeneratorExit: the coroutine is being closed (a pending task garbage-collected, a
+    loop torn down); it must leave at once, and there is no loop of its own to report to.
     CancelledError when the task was asked to cancel (e.g. at loop shutdown): that is
     the task being cancelled, not the continuation failing. A CancelledError that the
     continuation raised on its own, with no cancel request, is reported like any error.
     """
-    if isinstance(exc, KeyboardInterrupt | SystemExit):
+    if isinstance(exc, KeyboardInterrupt | SystemExit | GeneratorExit):
         return True
     if isinstance(exc, asyncio.CancelledError):
         task = asyncio.current_task()

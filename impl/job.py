@@ -40,6 +40,7 @@ class WorkerJob:
     __slots__ = (
         "__weakref__",
         "_admission",
+        "_finished",
         "_meter",
         "_run_outcome",
         "_runs",
@@ -87,6 +88,7 @@ class WorkerJob:
         # ENHANCEMENTS.md, Timeouts and Retries (impl/timeouts.py); None: SPEC exactly.
         self._timeouts = (None if timeout is None and retry is None
                           else Attempts(self, timeout, grace, retry))
+        self._finished = False  # the job's task has done its completion step
 
     def launch(self) -> None:
         """Start the job's task on the running loop. A second launch is a RuntimeError,
@@ -167,12 +169,16 @@ class WorkerJob:
         return self._timeouts is not None and self._timeouts.timed_out
 
     def is_active(self) -> bool:
-        """Launched and its task not finished yet."""
-        return self.task_handle is not None and not self.task_handle.done()
+        """Launched and not finished yet."""
+        return self.task_handle is not None and not self._finished
 
     def is_complete(self) -> bool:
-        """Launched and its task finished."""
-        return self.task_handle is not None and self.task_handle.done()
+        """Finished: the job's task has completed its continuations with run()'s outcome
+        (or found them completed by someone else). That is the step in which the task
+        ends, except for a task cancelled before its first step: it ends first and
+        completes from its done-callback, and is complete only then, when wait() can
+        return (proofs_notes/impl.md)."""
+        return self._finished
 
     async def _drive(self) -> None:
         progress.enter(self.progress)  # in this task's own context: report_progress()
@@ -200,6 +206,7 @@ class WorkerJob:
         self.worker_job_continuations._settle(
             error, self.worker, self.cancellation_token, hard_cancel=hard_cancel
         )
+        self._finished = True  # in the same stretch as the completion: one instant
         # The same instant as Done: the job stops running and is counted completed.
         metrics.job_ended(self._meter, self.worker_job_continuations.state)
 
@@ -214,6 +221,7 @@ class WorkerJob:
                 self._settle(_cancelled_error(task), hard_cancel=True)
             else:
                 self._settle(task.exception())
+        self._finished = True  # the task is over: its completion, or its skip, is done
         # Done by someone else and the task cancelled before run(): ended all the same.
         metrics.job_ended(self._meter, self.worker_job_continuations.state)
 
@@ -221,7 +229,7 @@ class WorkerJob:
         launched = (
             "unlaunched"
             if self.task_handle is None
-            else ("complete" if self.task_handle.done() else "active")
+            else ("complete" if self._finished else "active")
         )
         return (
             f"<WorkerJob worker={self.worker.name!r} {launched} "

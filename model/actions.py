@@ -81,16 +81,35 @@ class Wait:
         return "wait()"
 
 
-Op = AddOrRunNow | Complete | Cancel | ReadState | Launch | HardCancel | Wait
+@dataclass(frozen=True, slots=True)
+class IsActive:
+    """`job.is_active()`: launched and not yet finished (the job's task has not done its
+    completion step)."""
+
+    def __str__(self) -> str:
+        return "is_active()"
+
+
+@dataclass(frozen=True, slots=True)
+class IsComplete:
+    """`job.is_complete()`: finished (the job's task has done its completion step)."""
+
+    def __str__(self) -> str:
+        return "is_complete()"
+
+
+Op = (AddOrRunNow | Complete | Cancel | ReadState | Launch | HardCancel | Wait | IsActive
+      | IsComplete)
 
 # --- results --------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
 class Ok:
-    """A normal return, with the value where the operation has one (`state`)."""
+    """A normal return, with the value where the operation has one (`state`, and
+    `is_active()` / `is_complete()`, whose value is a bool)."""
 
-    value: Phase | None = None
+    value: Phase | bool | None = None
 
     def __str__(self) -> str:
         return "ok" if self.value is None else f"ok {self.value}"

@@ -26,6 +26,8 @@ from workerjob.model.actions import (
     HardCancel,
     Internal,
     Invoke,
+    IsActive,
+    IsComplete,
     JobAborted,
     JobCompletes,
     JobReadsToken,
@@ -244,7 +246,22 @@ def apply_effect(spec: Spec, s: State, p: Pending, token: bool) -> State:
         case HardCancel():
             assert s.job is not None
             s, result = effect_hard_cancel(spec, s, s.job, op)
+        case IsActive():
+            assert s.job is not None
+            launched = s.job.launched or spec.allows(dep.UNLAUNCHED_REPORTS_ACTIVE)
+            result = Ok(launched and not is_finished(s.job))
+        case IsComplete():
+            assert s.job is not None
+            result = Ok(is_finished(s.job))
     return s.with_pending(replace(p, stage=Stage.EFFECTED, result=result))
+
+
+def is_finished(job: JobStatus) -> bool:
+    """SPEC's "finished" for is_active()/is_complete(): the job's task has done its
+    completion step (the instant wait() may return), which is also when its task ends.
+    (A task cancelled before its first step ends a moment earlier, before its completion:
+    there it is not finished yet, as wait() does not return yet; see proofs_notes.)"""
+    return job.completed
 
 
 def job_completes(spec: Spec, s: State, job: JobStatus) -> State:
@@ -377,9 +394,10 @@ def observe(s: State, obs: Observation) -> State | str:
 def _invoke(s: State, op_id: int, op: object) -> State | str:
     if s.pending_op(op_id) is not None:
         return f"operation #{op_id} is already in flight"
-    if isinstance(op, Launch | HardCancel | Wait) and s.job is None:
+    if isinstance(op, Launch | HardCancel | Wait | IsActive | IsComplete) and s.job is None:
         return f"{op} is a WorkerJob operation, and no job is modelled here"
-    assert isinstance(op, AddOrRunNow | Complete | Cancel | ReadState | Launch | HardCancel | Wait)
+    assert isinstance(op, AddOrRunNow | Complete | Cancel | ReadState | Launch | HardCancel | Wait
+                      | IsActive | IsComplete)
     if isinstance(op, AddOrRunNow) and op.cont in _known_conts(s):
         return f"continuation c{op.cont} is added twice (each add brings a new one)"
     return s.with_pending(Pending(op_id, op))

@@ -35,6 +35,8 @@ from workerjob.model.actions import (
     Effect,
     HardCancel,
     Invoke,
+    IsActive,
+    IsComplete,
     JobCompletes,
     Launch,
     Observation,
@@ -146,6 +148,10 @@ def op_name(op: Op) -> str:
             return "task_handle.cancel"
         case Wait():
             return "wait"
+        case IsActive():
+            return "is_active"
+        case IsComplete():
+            return "is_complete"
 
 
 def action_kind(s: State, action: Action, subject: Hashable = None) -> str:

@@ -15,7 +15,9 @@ from __future__ import annotations
 import asyncio
 import gc
 import inspect
-from collections.abc import Callable
+import re
+import weakref
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -46,6 +48,8 @@ from workerjob.model import (
     Cancel,
     Complete,
     HardCancel,
+    IsActive,
+    IsComplete,
     Launch,
     Ok,
     Op,
@@ -94,6 +98,36 @@ errors = st.sampled_from(range(len(ERRORS)))
 # run()'s return and the job's completion need that path (None: 3 in 5; an error: 2 in 5).
 RUN_ENDINGS = st.one_of(st.just(0), errors)
 BEHAVIOURS = ("returns", "raises", "blocks", "plain")  # plain: a sync fn through boxed()
+
+
+BAD_CALLS = ("add key", "add callback", "add worker", "complete error", "complete worker",
+             "complete token", "boxed", "job task")
+
+
+def _boolean(value: Any) -> Result:
+    if not isinstance(value, bool):
+        raise Untranslatable(f"{value!r}, not a bool")
+    return Ok(value)
+
+
+def _call_by_hand(call: Callable[[], Any]) -> TypeError | str:
+    """Call, and run what it returns up to its first suspension, by hand: the TypeError
+    raised by then (before anything could change), or what happened instead."""
+    try:
+        value = call()
+        if inspect.iscoroutine(value):
+            try:
+                value.send(None)
+            finally:
+                value.close()
+            return "it suspended before raising"
+    except TypeError as exc:
+        return exc
+    except StopIteration:
+        return "it returned"
+    except BaseException as exc:  # the subject's own failure, reported as such
+        return f"it raised {type(exc).__name__}"
+    return "it returned"
 
 
 @dataclass
@@ -163,6 +197,10 @@ class SubjectMachine(RuleBasedStateMachine):
         self.raised: set[str] = set()  # messages of continuations that raised
         self.reported: set[str] = set()  # ... and those that reached the handler
         self.in_flight: set[asyncio.Task[None]] = set()  # operation tasks not finished
+        self.cancel_called = False  # a cancel() of the token has been called
+        self.cancel_returned = False  # ... and has returned
+        self.token_waiters: list[asyncio.Task[None]] = []  # `await token.cancelled()`
+        self.handed_over: dict[int, weakref.ref[Any]] = {}  # continuation id -> callback
         self.setup()
 
     # --- what the levels provide ----------------------------------------------------
@@ -227,7 +265,21 @@ class SubjectMachine(RuleBasedStateMachine):
     def state_read(self) -> tuple[Op, Callable[[], Any], Callable[[Any], Result]]:
         """A read of the `state` property, as `start_op` and `perform` take it."""
         conts = self.continuations
-        return ReadState(), lambda: conts.state, lambda value: Ok(phase(value))
+
+        def translate(value: Any) -> Result:
+            kind = getattr(value, "completion_type", None)
+            if kind is not None and not isinstance(kind, self.subject.CompletionType):
+                self.rec.breaks(f"state returned {value!r}, whose completion type is not a "
+                                "member of the CompletionType enum")
+            return Ok(phase(value))
+
+        return ReadState(), lambda: conts.state, translate
+
+    def cancelling(self, cancel: Callable[[], Any]) -> Any:
+        self.cancel_called = True
+        result = cancel()
+        self.cancel_returned = True
+        return result
 
     def room(self) -> bool:
         return len(self.in_flight) < MAX_IN_FLIGHT
@@ -236,6 +288,7 @@ class SubjectMachine(RuleBasedStateMachine):
         rec = self
 
         async def body(worker: Any, completion_type: Any, error_message: Any) -> None:
+            rec.check_arguments(cont, worker, completion_type)
             rec.rec.started(cont, worker, completion_type, error_message)
             if behaviour == "raises":
                 rec.raised.add(f"c{cont}")
@@ -244,12 +297,27 @@ class SubjectMachine(RuleBasedStateMachine):
                 await asyncio.shield(rec.gate)  # shield: many continuations share it
 
         if behaviour != "plain":
+            self.handed_over[cont] = weakref.ref(body)
             return body
 
         def plain(worker: Any, completion_type: Any, error_message: Any) -> None:
+            rec.check_arguments(cont, worker, completion_type)
             rec.rec.started(cont, worker, completion_type, error_message)
 
-        return self.subject.Continuations.boxed(plain)
+        boxed = self.subject.Continuations.boxed(plain)
+        self.handed_over[cont] = weakref.ref(boxed)
+        return boxed
+
+    def check_arguments(self, cont: int, worker: Any, completion_type: Any) -> None:
+        """SPEC hands over "the" worker given to the operation (the object, not one equal
+        to it) and a member of its `CompletionType` (not its string value)."""
+        name = getattr(worker, "name", None)
+        if isinstance(name, str) and name in self.workers and worker is not self.workers[name]:
+            self.rec.breaks(f"c{cont} received a worker named {name!r} that is not the "
+                            "object handed over (workers are compared by identity)")
+        if not isinstance(completion_type, self.subject.CompletionType):
+            self.rec.breaks(f"c{cont} received completion type {completion_type!r}, not a "
+                            "member of the CompletionType enum")
 
     def _loop_exception(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
         exc = context.get("exception")
@@ -295,6 +363,47 @@ class SubjectMachine(RuleBasedStateMachine):
         finally:
             self.loop.chooser = None
             self.draws_left -= chooser.draws
+
+    @rule(which=st.sampled_from(BAD_CALLS))
+    def bad_input(self, which: str) -> None:
+        """A call with one argument of a wrong type, in the middle of the history: SPEC
+        wants a TypeError naming the argument, raised before any state changes (what
+        changes would show later: the callback handed over here must never start)."""
+        argument, call = self.bad_call(which)
+        outcome = _call_by_hand(call)
+        if not isinstance(outcome, TypeError):
+            self.rec.breaks(f"{which}: {outcome}, not a TypeError naming `{argument}`")
+        elif re.search(rf"\b{re.escape(argument)}\b", str(outcome)) is None:
+            self.rec.breaks(f"{which}: TypeError({str(outcome)!r}) does not name `{argument}`")
+
+    def bad_call(self, which: str) -> tuple[str, Callable[[], Any]]:
+        conts, worker, token = self.continuations, self.workers[ADDERS[0]], self.token
+        callback = self.continuation(self.rec.new_id(), "returns")
+        calls: dict[str, tuple[str, Callable[[], Any]]] = {
+            "add key": ("key", lambda: conts.add_or_run_now(7, callback, worker)),
+            "add callback": ("callback", lambda: conts.add_or_run_now("a", 7, worker)),
+            "add worker": ("worker", lambda: conts.add_or_run_now("a", callback, "w")),
+            "complete error": ("error", lambda: conts.complete("boom", worker, token)),
+            "complete worker": ("worker", lambda: conts.complete(None, None, token)),
+            "complete token": ("cancellation_token", lambda: conts.complete(None, worker, 7)),
+            "boxed": ("f", lambda: self.subject.Continuations.boxed(7)),
+            "job task": ("worker_task", lambda: self.subject.WorkerJob(worker, 7, token)),
+        }
+        return calls[which]
+
+    @rule()
+    def await_cancelled(self) -> None:
+        """`await token.cancelled()` in a task of its own: it must return once the token
+        is cancelled, and not before."""
+        token = self.token
+
+        async def waiter() -> None:
+            await token.cancelled()
+            if not self.cancel_called:
+                self.rec.breaks("`await token.cancelled()` returned before any cancel()")
+
+        if len(self.token_waiters) < 2:
+            self.token_waiters.append(self.loop.create_task(waiter(), name="token waiter"))
 
     @rule()
     def open_gate(self) -> None:
@@ -345,10 +454,38 @@ class SubjectMachine(RuleBasedStateMachine):
         lost = sorted(self.raised - self.reported)
         if report is None and lost:
             report = f"continuations {lost} raised, but the loop's exception handler never heard"
+        if report is None:
+            report = self.rec.report()
+        if report is None and self.cancel_returned:
+            asleep = [t for t in self.token_waiters if not t.done()]
+            if asleep:
+                report = ("the implementation breaks SPEC: the token was cancelled, but "
+                          f"{len(asleep)} `await token.cancelled()` never returned")
         if report is not None:
             raise AssertionError(self.failure(report))
         self.open_gate()  # let the blocked continuations finish before shutdown
         self.loop.run_until_idle()
+        self.check_nothing_kept()
+
+    def alive(self, conts: Iterable[int]) -> list[int]:
+        return sorted(c for c in conts if (ref := self.handed_over.get(c)) and ref() is not None)
+
+    def check_nothing_kept(self) -> None:
+        """No leak: a continuation that has run (or was replaced) is no longer reachable
+        from the implementation once the run is over (SPEC: nothing keeps a finished
+        continuation alive). The harness keeps only weak references to them."""
+        finished = self.rec.finished_continuations()
+        if not finished:
+            return
+        kept = self.alive(finished)
+        if kept:  # most are freed at once; a collection only for what cycles may hold
+            gc.collect()
+            kept = self.alive(kept)
+        if kept:
+            raise AssertionError(self.failure(
+                "the implementation breaks SPEC: continuations "
+                f"{', '.join(f'c{c}' for c in kept)} have finished (or were replaced) but are "
+                "still reachable after a garbage collection (a leak)"))
 
     def failure(self, report: str) -> str:
         tail = "\n".join(f"  {i:3d}  {o}" for i, o in enumerate(self.rec.history))
@@ -376,7 +513,8 @@ class ContinuationsMachine(SubjectMachine):
     @rule()
     def cancel(self) -> None:
         token = self.token
-        self.start_op(self.rec.new_id(), Cancel(), lambda: token.cancel(), then_read_state=True)
+        self.start_op(self.rec.new_id(), Cancel(), lambda: self.cancelling(token.cancel),
+                      then_read_state=True)
 
 
 class JobMachine(SubjectMachine):
@@ -458,10 +596,19 @@ class JobMachine(SubjectMachine):
         self.start_op(self.rec.new_id(), Wait(), lambda: job.wait())
 
     @precondition(lambda self: self.room())
+    @rule(which=st.sampled_from(["is_active", "is_complete"]))
+    def read_status(self, which: str) -> None:
+        """`job.is_active()` / `job.is_complete()`, judged at the instant they read."""
+        job = self.job
+        op = IsActive() if which == "is_active" else IsComplete()
+        self.start_op(self.rec.new_id(), op, lambda: getattr(job, which)(), _boolean)
+
+    @precondition(lambda self: self.room())
     @rule()
     def cancel(self) -> None:
         job = self.job
-        self.start_op(self.rec.new_id(), Cancel(), lambda: job.cancel(), then_read_state=True)
+        self.start_op(self.rec.new_id(), Cancel(), lambda: self.cancelling(job.cancel),
+                      then_read_state=True)
 
 
 # The enhancements' levels live beside this module and import its Stats and JobMachine:

@@ -71,7 +71,18 @@ class Recorder:
 
     def untranslatable(self, what: str) -> None:
         if not self.closed and self.problem is None:
-            self.problem = what
+            self.problem = f"the implementation did something the contract has no word for: {what}"
+
+    def breaks(self, what: str) -> None:
+        """A rule of SPEC that the harness checks itself (the model has no word for it:
+        bad input, identity of what is handed over, the token's waiters, leaks)."""
+        if not self.closed and self.problem is None:
+            self.problem = f"the implementation breaks SPEC: {what}"
+
+    def finished_continuations(self) -> frozenset[int]:
+        """Continuations that every state the oracle keeps has started or replaced."""
+        sets = [s.started | s.replaced for s in self.oracle.states]
+        return frozenset.intersection(*sets) if sets else frozenset()
 
     def finish(self) -> Violation | None:
         self.closed = True
@@ -80,6 +91,6 @@ class Recorder:
     def report(self) -> str | None:
         """What is wrong so far, in words, or None."""
         if self.problem is not None:
-            return f"the implementation did something the contract has no word for: {self.problem}"
+            return self.problem
         v = self.oracle.violation
         return None if v is None else v.explain()

@@ -53,6 +53,8 @@ from workerjob.model import (
     Err,
     HardCancel,
     Invoke,
+    IsActive,
+    IsComplete,
     Launch,
     Observation,
     Ok,
@@ -79,7 +81,7 @@ MAX_IN_FLIGHT = 8  # beyond this the oracle's closure grows past a second per ev
 
 Level = Literal["continuations", "job", "timeouts"]
 LEVELS: tuple[Level, ...] = ("continuations", "job")  # the atomic spec's levels
-JOB_OPS = frozenset({"launch", "hard_cancel", "wait"})
+JOB_OPS = frozenset({"launch", "hard_cancel", "wait", "is_active", "is_complete"})
 
 
 class TraceFormatError(JsonlError):
@@ -245,6 +247,10 @@ def _op(obj: JsonObject) -> Op:
             return Launch()
         case "hard_cancel":
             return HardCancel(obj["msg"])
+        case "is_active":
+            return IsActive()
+        case "is_complete":
+            return IsComplete()
         case _:
             return Wait()
 
@@ -260,7 +266,8 @@ def observation_from_json(obj: JsonObject) -> Observation:
                 raised = obj["raises"]
                 result = Err(raised["type"], raised.get("message"))
             else:
-                result = Ok(None if obj["ok"] is None else _phase(obj["ok"]))
+                ok = obj["ok"]
+                result = Ok(ok if ok is None or isinstance(ok, bool) else _phase(ok))
             return Return(int(obj["id"]), result)
         case "start":
             return Start(int(obj["cont"]), obj["worker"], CompletionType(obj["completion_type"]),
@@ -303,11 +310,16 @@ def op_to_json(op: Op) -> JsonObject:
             return {"op": "hard_cancel", "msg": msg}
         case Wait():
             return {"op": "wait"}
+        case IsActive():
+            return {"op": "is_active"}
+        case IsComplete():
+            return {"op": "is_complete"}
 
 
 def result_to_json(result: Result) -> JsonObject:
     if isinstance(result, Ok):
-        return {"ok": None if result.value is None else phase_to_json(result.value)}
+        value = result.value
+        return {"ok": value if value is None or isinstance(value, bool) else phase_to_json(value)}
     raised: JsonObject = {"type": result.type_name}
     if result.text is not None:
         raised["message"] = result.text

@@ -14,8 +14,9 @@ Where they come from:
   every run of the generator gives the same files. Whatever the model does conforms.
 - `allowed-*` and `rejected-*`: written by hand, one rule of SPEC each.
 - `perturbed-*`: a walk with one event changed, dropped, duplicated or moved, the
-  change named in the reason; the generator keeps a perturbation only if the oracle
-  rejects the result.
+  change named in the reason, which says why the result is a violation whatever the
+  walk; the generator applies every perturbation to every walk and fails where the
+  oracle accepts the result.
 
 Every label is checked against the oracle when the vectors are generated.
 """
@@ -193,12 +194,14 @@ def duplicate_start(obs: list[Observation]) -> list[Observation] | None:
 
 
 def start_other_type(obs: list[Observation]) -> list[Observation] | None:
+    """The last start receives a completion type that contradicts its message: NORMAL
+    comes with no message, FAILED always with one."""
     i = _last_index(obs, Start)
     if i is None:
         return None
     s = obs[i]
     assert isinstance(s, Start)
-    other = {NORMAL: FAILED, FAILED: CANCELLED, CANCELLED: NORMAL}[s.completion_type]
+    other = FAILED if s.error_message is None else NORMAL
     return [*obs[:i], replace(s, completion_type=other), *obs[i + 1:]]
 
 
@@ -212,49 +215,76 @@ def start_other_worker(obs: list[Observation]) -> list[Observation] | None:
 
 
 def start_first(obs: list[Observation]) -> list[Observation] | None:
-    """The last start moved to just after its add's invocation."""
-    i = _last_index(obs, Start)
-    if i is None:
+    """The last start whose add was invoked before anything could complete (no
+    complete, hard cancel or run() ending before it) moved to just after that
+    invocation: the phase is still Running there, so nothing had made it due."""
+    for i in reversed(range(len(obs))):
+        s = obs[i]
+        if not isinstance(s, Start):
+            continue
+        add = next(j for j, o in enumerate(obs) if isinstance(o, Invoke)
+                   and isinstance(o.op, AddOrRunNow) and o.op.cont == s.cont)
+        if any(isinstance(o, RunEnded) or (isinstance(o, Invoke)
+                                           and isinstance(o.op, Complete | HardCancel))
+               for o in obs[:add]):
+            continue
+        rest = obs[:i] + obs[i + 1:]
+        return [*rest[:add + 1], s, *rest[add + 1:]]
+    return None
+
+
+def state_goes_back(obs: list[Observation]) -> list[Observation] | None:
+    """The last state read invoked once Done was reached (after a continuation started
+    or a complete returned ok) returns Running instead."""
+    completes = {o.op_id for o in obs if isinstance(o, Invoke) and isinstance(o.op, Complete)}
+    first_done = next((i for i, o in enumerate(obs) if isinstance(o, Start) or (
+        isinstance(o, Return) and o.op_id in completes and o.result == Ok())), None)
+    if first_done is None:
         return None
-    s = obs[i]
-    assert isinstance(s, Start)
-    add = next(j for j, o in enumerate(obs)
-               if isinstance(o, Invoke) and isinstance(o.op, AddOrRunNow) and o.op.cont == s.cont)
-    rest = obs[:i] + obs[i + 1:]
-    return [*rest[:add + 1], s, *rest[add + 1:]]
-
-
-def state_other_value(obs: list[Observation]) -> list[Observation] | None:
-    """The last state read returns Running instead of Done, or Done(NORMAL, None)
-    instead of Running."""
-    reads = {o.op_id for o in obs if isinstance(o, Invoke) and isinstance(o.op, ReadState)}
+    reads = {o.op_id for o in obs[first_done:]
+             if isinstance(o, Invoke) and isinstance(o.op, ReadState)}
     found = [i for i, o in enumerate(obs) if isinstance(o, Return) and o.op_id in reads]
     if not found:
         return None
     i = found[-1]
     r = obs[i]
     assert isinstance(r, Return)
-    value = Done(NORMAL, None) if r.result == Ok(Running()) else Running()
-    return [*obs[:i], Return(r.op_id, Ok(value)), *obs[i + 1:]]
+    return [*obs[:i], Return(r.op_id, Ok(Running())), *obs[i + 1:]]
 
 
-def flip_result(obs: list[Observation]) -> list[Observation] | None:
-    """The last return that raised returns ok instead, or the last ok of complete
-    raises InvalidStateError."""
-    raising = [j for j, o in enumerate(obs) if isinstance(o, Return) and isinstance(o.result, Err)]
-    if raising:
-        i = raising[-1]
-        r = obs[i]
-        assert isinstance(r, Return)
-        return [*obs[:i], Return(r.op_id, Ok()), *obs[i + 1:]]
-    completes = {o.op_id for o in obs if isinstance(o, Invoke) and isinstance(o.op, Complete)}
-    found = [j for j, o in enumerate(obs) if isinstance(o, Return) and o.op_id in completes]
-    if not found:
+def _returns_of(obs: list[Observation], kind: type) -> list[int]:
+    ids = {o.op_id for o in obs if isinstance(o, Invoke) and isinstance(o.op, kind)}
+    return [i for i, o in enumerate(obs) if isinstance(o, Return) and o.op_id in ids]
+
+
+def second_complete_succeeds(obs: list[Observation]) -> list[Observation] | None:
+    """A complete that raised returns ok, where another complete returned ok: two
+    completes would both have completed."""
+    returns = [(i, obs[i]) for i in _returns_of(obs, Complete)]
+    if not any(isinstance(r, Return) and r.result == Ok() for _, r in returns):
         return None
-    j = found[-1]
-    r = obs[j]
+    raising = [i for i, r in returns if isinstance(r, Return) and isinstance(r.result, Err)]
+    if not raising:
+        return None
+    i = raising[-1]
+    r = obs[i]
     assert isinstance(r, Return)
-    return [*obs[:j], Return(r.op_id, Err("InvalidStateError")), *obs[j + 1:]]
+    return [*obs[:i], Return(r.op_id, Ok()), *obs[i + 1:]]
+
+
+def lone_complete_refused(obs: list[Observation]) -> list[Observation] | None:
+    """The one complete of a trace without a job raises InvalidStateError although
+    nothing else could have completed."""
+    if any(isinstance(o, RunEnded) or (isinstance(o, Invoke) and o.op.__class__ in
+                                       (Launch, HardCancel, Wait)) for o in obs):
+        return None
+    returns = _returns_of(obs, Complete)
+    if len(returns) != 1:
+        return None
+    i = returns[0]
+    r = obs[i]
+    assert isinstance(r, Return)
+    return [*obs[:i], Return(r.op_id, Err("InvalidStateError")), *obs[i + 1:]]
 
 
 def drop_last_return(obs: list[Observation]) -> list[Observation] | None:
@@ -267,35 +297,46 @@ PERTURBATIONS: tuple[tuple[str, str, Perturbation], ...] = (
      "starts", drop_start),
     ("duplicated-start", "the last continuation start is repeated: a continuation runs "
      "twice", duplicate_start),
-    ("start-other-type", "the last start receives another completion type", start_other_type),
+    ("start-other-type", "the last start receives a completion type that contradicts its "
+     "message (NORMAL has none, FAILED always one)", start_other_type),
     ("start-other-worker", "the last start receives a worker nobody handed over",
      start_other_worker),
-    ("start-too-early", "the last start is moved to just after its add's invocation, "
-     "before anything made it due", start_first),
-    ("state-other-value", "the last state read returns another phase", state_other_value),
-    ("flipped-result", "the last raising return returns ok instead (or the last complete "
-     "raises InvalidStateError)", flip_result),
+    ("start-too-early", "a start is moved to just after its add's invocation, invoked "
+     "before anything could complete: nothing had made it due", start_first),
+    ("state-goes-back", "the last state read invoked once Done was reached (a start, or "
+     "complete returned ok) returns Running: Done is absorbing", state_goes_back),
+    ("second-complete-succeeds", "a complete that raised returns ok where another "
+     "already returned ok: only one complete completes", second_complete_succeeds),
+    ("lone-complete-refused", "the one complete of a trace without a job raises "
+     "InvalidStateError: nothing else completed", lone_complete_refused),
     ("truncated", "the trace stops before the last return: an operation never returns",
      drop_last_return),
 )
+"""Each perturbation is a violation by its own reason (its description), whatever the
+walk it applies to: the oracle must reject every result, and the generator fails where
+it does not (`perturbed`)."""
+
+
+def perturbations(base: list[Vector]) -> Iterator[tuple[str, Vector]]:
+    """Every perturbation applied to every walk it applies to, labelled a violation by
+    its own reason: `labelled` raises where the oracle disagrees. Yields (the
+    perturbation's name, the vector)."""
+    for vector in base:
+        for name, what, perturb in PERTURBATIONS:
+            changed = perturb(list(vector.observations))
+            if changed is not None:
+                yield name, labelled(f"perturbed-{vector.level}-{name}", vector.level, changed,
+                                     "violation", f"{vector.name} with one change: {what}")
 
 
 def perturbed(base: list[Vector]) -> list[Vector]:
-    """Each perturbation, applied to the first walk (per level) where it yields a
-    violation."""
-    out = []
-    for level in LEVELS:
-        for name, what, perturb in PERTURBATIONS:
-            for vector in (v for v in base if v.level == level):
-                changed = perturb(list(vector.observations))
-                if changed is None:
-                    continue
-                found, _ = verdict(level, vector.job_worker, None, tuple(changed))
-                if found == "violation":
-                    out.append(labelled(f"perturbed-{level}-{name}", level, changed,
-                                        "violation", f"{vector.name} with one change: {what}"))
-                    break
-    return out
+    """The vectors written: per level, each perturbation on the first walk it applies
+    to. Every other application is checked too, and any the oracle accepts fails."""
+    out: dict[str, Vector] = {}
+    for _, vector in perturbations(base):
+        out.setdefault(vector.name, vector)
+    return [out[f"perturbed-{level}-{name}"] for level in LEVELS for name, _, _ in PERTURBATIONS
+            if f"perturbed-{level}-{name}" in out]
 
 
 # --- by hand --------------------------------------------------------------------------------

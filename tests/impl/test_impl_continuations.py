@@ -105,15 +105,50 @@ async def test_message_of_an_exception_whose_str_raises(
     assert c.state == Done(FAILED, "Unprintable")
 
 
+def complete_cancelling_while_pending(c: Any, token: Any, worker: Any) -> bool:
+    """Drive `c.complete(None, worker, token)` by hand, and cancel the token at its first
+    suspension at which the state is still Running: a cancel() lands between the
+    invocation and the effect whenever the operation leaves such a window. Returns
+    whether it did (the outcome must then be CANCELLED)."""
+    coro = c.complete(None, worker, token)
+    cancelled_while_pending = False
+    while True:
+        try:
+            yielded = coro.send(None)
+        except StopIteration:
+            return cancelled_while_pending
+        assert yielded is None, "drives bare yields (sleep(0)) only"
+        if type(c.state).__name__ == "Running" and not token.is_cancelled():
+            token.cancel()
+            cancelled_while_pending = True
+
+
 @pytest.mark.asyncio
 async def test_token_is_read_when_complete_takes_effect(worker: Worker) -> None:
-    # The token is cancelled after the call is made but before it runs: the
-    # classification must see it (the original read it earlier; SPEC departs).
+    # A cancel() made after the call and before its first line runs is seen (nothing is
+    # read when the coroutine is created).
     c, token = Continuations(), CancellationToken()
     pending = c.complete(None, worker, token)
     token.cancel()
     await pending
     assert c.state == Done(CANCELLED, None)
+    # A cancel() made while complete is under way and has not taken effect is seen too:
+    # the token is read in the stretch that sets Done, not at the invocation. (Here no
+    # such window exists: complete never suspends, so its effect is its invocation.)
+    c, token = Continuations(), CancellationToken()
+    cancelled = complete_cancelling_while_pending(c, token, worker)
+    assert c.state == Done(CANCELLED if cancelled else NORMAL, None)
+
+
+def test_the_token_check_fails_on_a_token_read_at_invocation() -> None:
+    """The check above, on `stale_token` (reads the token at the invocation and sets
+    Done after an await): the cancel lands in the window and is missed."""
+    from tests.mutants import stale_token
+
+    c, token = stale_token.Continuations(), stale_token.CancellationToken()
+    cancelled = complete_cancelling_while_pending(c, token, stale_token.Worker("w"))
+    assert cancelled
+    assert c.state == stale_token.Done(stale_token.CompletionType.NORMAL, None)  # not CANCELLED
 
 
 # --- add_or_run_now -----------------------------------------------------------------
@@ -657,7 +692,8 @@ async def test_holding_set_gives_its_memory_back_after_a_burst(
     for i in range(20_000):
         await c.add_or_run_now(f"k{i}", nothing, worker)
     await c.complete(None, worker, token)
-    assert sys.getsizeof(module._running_tasks) > 100 * empty_size
+    held = module._tasks_of(asyncio.get_running_loop())
+    assert sys.getsizeof(held) > 100 * empty_size
     await drain()
-    assert len(module._running_tasks) == 0
-    assert sys.getsizeof(module._running_tasks) == empty_size
+    assert len(held) == 0
+    assert sys.getsizeof(held) == empty_size

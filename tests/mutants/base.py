@@ -284,6 +284,7 @@ class WorkerJob:
         self.task_handle: asyncio.Task[None] | None = None
         self.worker_job_continuations = self.continuations_type()
         self._waited = False
+        self._finished = False  # the job's own completion step is done (SPEC's "finished")
 
     def launch(self) -> None:
         if self.task_handle is not None:
@@ -313,10 +314,10 @@ class WorkerJob:
         self._result(task)
 
     def is_active(self) -> bool:
-        return self.task_handle is not None and not self.task_handle.done()
+        return self.task_handle is not None and not self._finished
 
     def is_complete(self) -> bool:
-        return self.task_handle is not None and self.task_handle.done()
+        return self._finished
 
     async def _drive(self) -> None:
         try:
@@ -332,6 +333,7 @@ class WorkerJob:
         await self.worker_job_continuations._complete(
             error, self.worker, self.cancellation_token, hard_cancel=hard_cancel
         )
+        self._finished = True  # no suspension since the completion: the same instant
 
     def _on_task_done(self, task: asyncio.Task[None]) -> None:
         if isinstance(self.worker_job_continuations.state, Running) and task.cancelled():
@@ -341,6 +343,8 @@ class WorkerJob:
                 self.worker_job_continuations._settle(
                     exc, self.worker, self.cancellation_token, hard_cancel=True
                 )
+        if task.done():
+            self._finished = True
 
     def _result(self, task: asyncio.Task[None]) -> None:
         task.result()  # None, or what run() raised (CancelledError after a hard cancel)

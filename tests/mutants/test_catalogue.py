@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 import pytest
 
 import workerjob.impl
-from tests.mutants import MUTANTS, base
+from tests.mutants import CORRECT, MUTANTS, base
 from tests.mutants.base import (
     CancellationToken,
     CompletionType,
@@ -133,10 +133,10 @@ def load(name: str) -> ModuleType:
 
 def test_catalogue_lists_every_mutant_module() -> None:
     modules = {p.stem for p in HERE.glob("*.py")} - NOT_MUTANTS
-    assert modules == set(MUTANTS)
+    assert modules == set(MUTANTS) | set(CORRECT)
 
 
-@pytest.mark.parametrize("name", ["base", *MUTANTS])
+@pytest.mark.parametrize("name", ["base", *MUTANTS, *CORRECT])
 def test_module_exports_the_names_of_workerjob_impl(name: str) -> None:
     module = load(name)
     # SPEC's names; workerjob.impl exports the enhancements' names beside them
@@ -153,6 +153,13 @@ def test_mutant_docstring_is_its_one_sentence_description(name: str) -> None:
     assert doc is not None
     assert " ".join(doc.split()) == MUTANTS[name]
     assert MUTANTS[name].count(". ") == 0 and MUTANTS[name].endswith(".")
+
+
+@pytest.mark.parametrize("name", list(CORRECT))
+def test_correct_variant_docstring_opens_with_its_description(name: str) -> None:
+    doc = load(name).__doc__
+    assert doc is not None
+    assert " ".join(doc.split("\n\n")[0].split()) == CORRECT[name]
 
 
 def overridden(module: ModuleType) -> dict[str, str]:
@@ -401,12 +408,14 @@ def test_base_launch_needs_a_running_loop() -> None:
 class Subject(NamedTuple):
     continuations: type[Continuations]
     job: type[WorkerJob]
+    token: type[CancellationToken]
 
 
 def subject(module: ModuleType) -> Subject:
-    continuations, job = module.Continuations, module.WorkerJob
+    continuations, job, token = module.Continuations, module.WorkerJob, module.CancellationToken
     assert issubclass(continuations, Continuations) and issubclass(job, WorkerJob)
-    return Subject(continuations, job)
+    assert issubclass(token, CancellationToken)
+    return Subject(continuations, job, token)
 
 
 async def registration_across_complete(s: Subject) -> list[str]:
@@ -582,6 +591,66 @@ async def hard_cancel_as_run_returns(s: Subject) -> JobState:
     return job.worker_job_continuations.state
 
 
+async def worker_received_is_the_one_given(s: Subject) -> bool:
+    continuations, recorder = s.continuations(), Recorder()
+    await continuations.add_or_run_now("k", recorder("k"), W)
+    given = Worker("given")
+    await continuations.complete(None, given, CancellationToken())
+    await drain()
+    return recorder.calls[0][1] is given
+
+
+async def completion_type_of_the_state(s: Subject) -> str:
+    continuations = s.continuations()
+    await continuations.complete(None, W, CancellationToken())
+    state = continuations.state
+    assert isinstance(state, Done)
+    return type(state.completion_type).__name__
+
+
+async def waiter_wakes_on_cancel(s: Subject) -> tuple[bool, bool]:
+    token = s.token()
+    waiter = asyncio.get_running_loop().create_task(token.cancelled())
+    for _ in range(3):
+        await asyncio.sleep(0)
+    before = waiter.done()
+    token.cancel()
+    for _ in range(3):  # Event.set wakes the waiter at the loop's next turn
+        await asyncio.sleep(0)
+    woke = waiter.done()
+    waiter.cancel()
+    await asyncio.wait({waiter})
+    return before, woke
+
+
+async def key_of_another_type(s: Subject) -> str:
+    continuations, recorder = s.continuations(), Recorder()
+    try:
+        await continuations.add_or_run_now(7, recorder("k"), W)  # type: ignore[arg-type]
+    except TypeError as exc:
+        return f"TypeError naming key: {'key' in str(exc)}"
+    return "accepted"
+
+
+async def finished_continuation_is_freed(s: Subject) -> bool:
+    continuations, recorder = s.continuations(), Recorder()
+    callback = recorder("k")
+    ref = weakref.ref(callback)
+    await continuations.add_or_run_now("k", callback, W)
+    del callback
+    await continuations.complete(None, W, CancellationToken())
+    await drain()
+    gc.collect()
+    return ref() is None
+
+
+async def status_after_wait(s: Subject) -> tuple[bool, bool]:
+    job = s.job(W, Returns(), CancellationToken())
+    job.launch()
+    await job.wait()
+    return job.is_active(), job.is_complete()
+
+
 class Case(NamedTuple):
     mutant: str
     scenario: Callable[[Subject], Awaitable[object]]
@@ -627,6 +696,13 @@ CASES = [
         Done(NORMAL),
         Done(CANCELLED, "CancelledError"),
     ),
+    Case("worker_copied", worker_received_is_the_one_given, True, False),
+    Case("types_as_strings", completion_type_of_the_state, "CompletionType", "str"),
+    Case("token_never_wakes", waiter_wakes_on_cancel, (False, True), (False, False)),
+    Case("cancelled_at_once", waiter_wakes_on_cancel, (False, True), (True, True)),
+    Case("unchecked_key", key_of_another_type, "TypeError naming key: True", "accepted"),
+    Case("keeps_finished", finished_continuation_is_freed, True, False),
+    Case("never_complete", status_after_wait, (False, True), (False, False)),
 ]
 
 
@@ -641,3 +717,12 @@ async def test_scenario_tells_the_mutant_from_base(case: Case, on: str) -> None:
     module = base if on == "base" else load(case.mutant)
     expected = case.spec if on == "base" else case.bug
     assert await case.scenario(subject(module)) == expected
+
+
+def test_catalogue_readme_has_a_row_for_every_module() -> None:
+    rows = {
+        line.split("|")[1].strip().strip("`")
+        for line in (HERE / "README.md").read_text().splitlines()
+        if line.startswith("| `")
+    }
+    assert rows == set(MUTANTS) | set(CORRECT) | {"base"}

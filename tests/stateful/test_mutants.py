@@ -1,25 +1,81 @@
 """The suite kills every mutant in the catalogue, at the default budget, without being
-told where its bug is; and it accepts the catalogue's correct base."""
+told where its bug is, and each dies of its own bug: the violation `KILLS` names for it,
+on several seeds. A crash of the harness or another violation is not a kill. It accepts
+the catalogue's correct base and every correct variant."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from tests.mutants import MUTANTS
+from tests.mutants import CORRECT, KILLS, MUTANTS, explanation, killed_by_its_bug
 from workerjob.conformance.stateful.campaign import run_campaign
 from workerjob.conformance.stateful.subject import load_subject
 
 BUDGET = 200  # examples per level: `workerjob verify`'s default
 SEED = 20261128  # fixed, so the verdicts replay; the Hypothesis runs differ by seed
+SEEDS = (SEED, 1, 2)
+
+# `one_task_for_all` may die, when the continuation that raises is the last of its task,
+# of a task exception that only garbage collection reports (and whether the collection
+# has reported it by the end of the run depends on what ran before): a harness artefact
+# that the controllable loop does not rule out yet, not the mutant's kill.
+NEEDS_LOOP_FIX = {("one_task_for_all", s) for s in SEEDS}
 
 
-@pytest.mark.parametrize("mutant", list(MUTANTS))
-def test_mutant_is_killed(mutant: str) -> None:
-    result = run_campaign(load_subject(f"tests.mutants.{mutant}"), examples=BUDGET,
-                          seed_value=SEED, shrink=False)
-    assert not result.conforms, f"{mutant} survived: {MUTANTS[mutant]}"
+def _case(mutant: str, seed_value: int) -> object:
+    if (mutant, seed_value) in NEEDS_LOOP_FIX:
+        return pytest.param(mutant, seed_value, marks=pytest.mark.xfail(
+            strict=False, reason="needs issue 10's loop fix"))
+    return pytest.param(mutant, seed_value)
 
 
-def test_correct_base_conforms() -> None:
-    result = run_campaign(load_subject("tests.mutants.base"), examples=BUDGET, seed_value=SEED)
+def report_of(subject: str, seed_value: int) -> str | None:
+    result = run_campaign(load_subject(subject), examples=BUDGET, seed_value=seed_value,
+                          shrink=False)
+    return next((r.report for r in result.levels if r.report is not None), None)
+
+
+@pytest.mark.parametrize(("mutant", "seed_value"),
+                         [_case(m, s) for m in MUTANTS for s in SEEDS])
+def test_mutant_is_killed(mutant: str, seed_value: int) -> None:
+    report = report_of(f"tests.mutants.{mutant}", seed_value)
+    assert report is not None, f"{mutant} survived: {MUTANTS[mutant]}"
+    assert killed_by_its_bug(mutant, report), (
+        f"{mutant} failed, but not of its bug ({MUTANTS[mutant]}):\n{report[:2000]}")
+
+
+@pytest.mark.parametrize("name", ["base", *CORRECT])
+def test_correct_variant_conforms(name: str) -> None:
+    result = run_campaign(load_subject(f"tests.mutants.{name}"), examples=BUDGET,
+                          seed_value=SEED)
     assert result.conforms, [r.report for r in result.levels]
+
+
+def test_correct_base_conforms() -> None:  # cited by proofs_notes; the same check as above
+    test_correct_variant_conforms("base")
+
+
+# --- the kill check itself can fail ---------------------------------------------------
+
+
+def test_every_mutant_declares_its_violations() -> None:
+    assert set(KILLS) == set(MUTANTS)
+    for kinds in KILLS.values():
+        assert kinds and all(re.compile(k) for k in kinds)
+
+
+def test_a_crash_of_the_harness_is_not_a_kill() -> None:
+    crash = "TypeError: 'NoneType' object is not callable\n\nshrunk to these rules:\n..."
+    assert explanation(crash) is None
+    assert not any(killed_by_its_bug(m, crash) for m in MUTANTS)
+
+
+def test_another_mutants_violation_is_not_a_kill() -> None:
+    """Each mutant's declared kill is refused for the report of another mutant whose
+    violations are of other kinds (a report taken from a real run)."""
+    report = report_of("tests.mutants.overwrite_done", SEED)
+    assert report is not None and killed_by_its_bug("overwrite_done", report)
+    others = [m for m in MUTANTS if m != "overwrite_done"]
+    assert not any(killed_by_its_bug(m, report) for m in others)

@@ -48,3 +48,32 @@ def test_write_and_check_from_the_command_line(tmp_path: Path) -> None:
     assert vectors.main(["--check", str(tmp_path)]) == 0
     ran = cli("check-trace", str(tmp_path / "rejected-replaced-starts.jsonl"))
     assert ran.code == 1 and "line 8" in ran.out
+
+
+def test_the_generator_fails_where_the_oracle_accepts_a_perturbation(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each perturbation is a violation by its own reason, so an oracle that accepts one
+    is wrong, and generating the vectors fails (it used to drop the perturbation). Here
+    an oracle that does not look at a start's completion type."""
+    from dataclasses import replace
+
+    from workerjob.model import spec
+    from workerjob.model.actions import Start
+    from workerjob.model.state import State
+
+    real = spec._start
+
+    def blind_to_the_type(s: State, obs: Start) -> State | str:
+        due = next((d for d in s.due if d.cont == obs.cont), None)
+        return real(s, obs if due is None else replace(obs, completion_type=due.completion_type))
+
+    monkeypatch.setattr(spec, "_start", blind_to_the_type)
+    with pytest.raises(AssertionError, match="start-other-type: labelled violation, but the "
+                                             "oracle says conforms"):
+        vectors.perturbed(vectors.walks())
+
+
+def test_every_perturbation_is_checked_on_every_walk_it_applies_to() -> None:
+    applied = {name for name, _ in vectors.perturbations(vectors.walks())}
+    assert applied == {name for name, _, _ in vectors.PERTURBATIONS}
