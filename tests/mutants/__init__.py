@@ -4,6 +4,7 @@ Each mutant module exports the same names as `workerjob.impl`, so the conformanc
 loads it with `--impl tests.mutants.<name>`, and differs from `base` (a correct
 implementation, itself a subject: `--impl tests.mutants.base`) by one overridden hook.
 The conformance suite must reject every module in `MUTANTS` and accept `base`.
+`OTHER_SUBJECTS` are not mutants of `base`: each says what it is and which test checks it.
 """
 
 from __future__ import annotations
@@ -30,8 +31,9 @@ MUTANTS: dict[str, str] = {
         "between is lost."
     ),
     "stale_token": (
-        "complete reads the token at its invocation and changes the state after an await, "
-        "so a cancel() in between is missed."
+        "complete reads the token before an await and changes the state after it, so a "
+        "cancel() in between is missed, and a hard cancel there turns a finished run() into "
+        "a cancelled job."
     ),
     "awaits_continuation": (
         "add_or_run_now while Done awaits the continuation instead of starting it as its own task."
@@ -40,5 +42,20 @@ MUTANTS: dict[str, str] = {
     "one_task_for_all": (
         "The due continuations run one after another in one task, so one that raises "
         "stops the rest."
+    ),
+}
+
+OTHER_SUBJECTS: dict[str, str] = {
+    "bare_tasks": (
+        "Correct: continuations run as bare tasks that nothing holds "
+        "(tests/conformance/test_gc_alarm.py)."
+    ),
+    "original_like": (
+        "A port of the original, every departure included: conforms to the original spec "
+        "(tests/conformance/test_original_like.py)."
+    ),
+    "original_like_guard_dropped": (
+        "The port with the state guard dropped before the insert: killed under the original "
+        "spec (tests/conformance/test_original_like.py)."
     ),
 }
