@@ -127,7 +127,9 @@ def _job_steps(s: State) -> list[tuple[Internal, State]]:
 
 def _effect(s: State, op_id: int) -> State | None:
     p = s.pending_op(op_id)
-    return None if p is None or p.stage is not Stage.INVOKED else apply_effect(ATOMIC, s, p, s.token)
+    if p is None or p.stage is not Stage.INVOKED:
+        return None
+    return apply_effect(ATOMIC, s, p, s.token)
 
 
 def non_commuting(bound: Bound, limit: int) -> Iterator[tuple[State, Internal, int]]:

@@ -9,6 +9,7 @@ that `KILLS` names for it, and accept `base` and every module in `CORRECT`.
 
 `README.md` beside this file is the catalogue: for every mutant, the check that kills
 it and why no other check does.
+`OTHER_SUBJECTS` are neither: each says what it is and which test checks it.
 """
 
 from __future__ import annotations
@@ -37,8 +38,9 @@ MUTANTS: dict[str, str] = {
         "between is lost."
     ),
     "stale_token": (
-        "complete reads the token at its invocation and changes the state after an await, "
-        "so a cancel() in between is missed."
+        "complete reads the token before an await and changes the state after it, so a "
+        "cancel() in between is missed, and a hard cancel there turns a finished run() into "
+        "a cancelled job."
     ),
     "awaits_continuation": (
         "add_or_run_now while Done awaits the continuation instead of starting it as its own task."
@@ -82,8 +84,8 @@ CORRECT: dict[str, str] = {
     ),
     "reversed_dispatch": "The due continuations are started in the reverse of their order.",
     "bare_tasks": (
-        "Each continuation runs as a bare `loop.create_task(...)` that nothing holds (its "
-        "exception reaches the loop's handler when the task is freed)."
+        "A correct variant, not a mutant: each due continuation runs as a bare "
+        "`loop.create_task(callback(...))` that nothing holds, the common asyncio idiom."
     ),
 }
 """Variants of `base` that follow SPEC in a way `base` does not: each must conform."""
@@ -194,3 +196,14 @@ def killed_by_its_bug(mutant: str, report: str) -> bool:
     """Whether `report` is one of the violations `mutant` exists for."""
     text = explanation(report)
     return text is not None and any(re.search(kind, text) for kind in KILLS[mutant])
+
+OTHER_SUBJECTS: dict[str, str] = {
+    "original_like": (
+        "A port of the original, every departure included: conforms to the original spec "
+        "(tests/stateful/test_original_like.py)."
+    ),
+    "original_like_guard_dropped": (
+        "The port with the state guard dropped before the insert: killed under the original "
+        "spec (tests/stateful/test_original_like.py)."
+    ),
+}

@@ -1,13 +1,13 @@
-"""complete reads the token at its invocation and changes the state after an await, so a
-cancel() in between is missed.
-
-Unlike the original (whose early read it imitates), the await is also where the job's
-own completion can be cut short: a hard cancel that arrives there, after run() ended,
-makes the base's done-callback complete the continuations CANCELLED and wait() raise
-CancelledError, where SPEC says a hard cancel after run() ended changes nothing (and the
-original, aborted there, would stay Running). Either way it is killed: the campaign
-usually meets the missed cancel() first.
+"""complete reads the token before an await and changes the state after it, so a cancel()
+in between is missed, and a hard cancel there turns a finished run() into a cancelled job.
 """
+
+# Unlike the original (whose early read it imitates), the await is also where the job's
+# own completion can be cut short: a hard cancel that arrives there, after run() ended,
+# makes the base's done-callback complete the continuations CANCELLED and wait() raise
+# CancelledError, where SPEC says a hard cancel after run() ended changes nothing (the
+# original, aborted there, would stay Running). The campaign usually meets the missed
+# cancel() first.
 
 from __future__ import annotations
 
