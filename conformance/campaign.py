@@ -18,7 +18,8 @@ from hypothesis.stateful import run_state_machine_as_test
 
 from workerjob.model import ATOMIC, Spec
 
-from .machine import LEVELS, Stats, machine_for
+from .machine import LEVELS, Stats, SubjectMachine, machine_for
+from .stateful.watchdog import ExampleHung, Watchdog, watched
 from .subject import Subject
 
 
@@ -84,10 +85,15 @@ def run_level(
     shrink: bool = True,
     tick: Callable[[], None] = lambda: None,
     stats: Stats | None = None,
+    example_timeout: float | None = None,
 ) -> LevelResult:
-    """One level for `examples` examples; `stats` (if given) accumulates across calls."""
+    """One level for `examples` examples; `stats` (if given) accumulates across calls.
+    `example_timeout`: seconds an example may run before it is reported as hung."""
     stats = stats if stats is not None else Stats(tick=tick)
     machine = machine_for(subject, level, spec=spec, stats=stats)
+    watchdog = Watchdog(example_timeout or 0.0, _hang_report)
+    if example_timeout is not None:
+        machine = watched(machine, watchdog)
     # No `explain` phase: its coverage notes are noise here, and they appear in one run
     # of a seed and not in its replay (the database already holds the example).
     phases = [Phase.explicit, Phase.reuse, Phase.generate] + ([Phase.shrink] if shrink else [])
@@ -98,9 +104,11 @@ def run_level(
     if not shrink:
         budget = settings(budget, database=None)
     result = LevelResult(level)
-    with _captured() as printed:
+    with _captured() as printed, watchdog.installed():
         try:
             run_state_machine_as_test(seed(seed_value)(machine), settings=budget)
+        except ExampleHung as hung:  # not shrunk: each try would cost the whole timeout
+            result.report = f"{hung.report}\n\n(a hang is not shrunk; the seed replays it)"
         except Exception as failure:  # every failure is the subject's
             # Hypothesis prints the shrunk rules through its reporter, or (newer
             # versions) attaches them to the exception as notes.
@@ -110,6 +118,15 @@ def run_level(
     result.examples, result.steps, result.schedules = (
         stats.examples, stats.steps, len(stats.schedules))
     return result
+
+
+def _hang_report(machine: SubjectMachine, what: str) -> str:
+    """The machine's failure report (observations, schedule so far) for a hang, or the
+    bare line if the machine had not got that far."""
+    try:
+        return machine.failure(what)
+    except AttributeError:
+        return f"{machine.subject.name} does not conform:\n{what}"
 
 
 def run_campaign(
@@ -122,6 +139,8 @@ def run_campaign(
     shrink: bool = True,
     chunk: int = 50,
     tick: Callable[[], None] = lambda: None,
+    example_timeout: float | None = None,
+    on_round: Callable[[str, int], None] = lambda level, budget: None,
 ) -> CampaignResult:
     """`examples` per level, the levels taking turns in rounds of `chunk` examples
     (round i seeded `seed_value + i`), so a bug that only one level can see is met
@@ -132,8 +151,10 @@ def run_campaign(
     while done < examples and not any(reports.values()):
         budget = min(chunk, examples - done)
         for level in levels:
+            on_round(level, budget)  # the progress bar's rounds
             found = run_level(subject, level, examples=budget, seed_value=seed_value + done,
-                              spec=spec, shrink=shrink, stats=stats[level])
+                              spec=spec, shrink=shrink, stats=stats[level],
+                              example_timeout=example_timeout)
             if found.report is not None:
                 reports[level] = found.report
                 break

@@ -2,7 +2,8 @@
 
 Each subcommand lives in its own module with `configure(parser)` and `run(args) -> int`.
 Exit codes are shared: 0 all holds, 1 a violation (with its report), 2 bad usage or
-unreadable input (argparse's own convention).
+unreadable input (argparse's own convention), 130 interrupted by Ctrl-C (one line on
+stderr, never a traceback: `interrupts.py`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 from typing import Protocol, cast
+
+from . import interrupts
 
 # name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -34,26 +37,36 @@ def _load(module: str) -> Command:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    return _build()[0]
+
+
+def _build() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
     parser = argparse.ArgumentParser(
         prog="workerjob",
         description="Reference model, asyncio implementation and conformance kit "
         "for WorkerJob/Continuations job runners.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parsers: dict[str, argparse.ArgumentParser] = {}
     for name, (module, help_text) in COMMANDS.items():
         command = _load(module)
-        command.configure(sub.add_parser(name, help=help_text, description=help_text))
-    return parser
+        parsers[name] = sub.add_parser(name, help=help_text, description=help_text)
+        command.configure(parsers[name])
+    return parser, parsers
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    parser, parsers = _build()
+    args, unknown = parser.parse_known_args(argv)
     if args.command is None:
+        if unknown:
+            parser.error(f"unrecognized arguments: {' '.join(unknown)}")
         parser.print_help()
         return 2
+    if unknown:  # `verify --bogus`: verify's usage, not the top-level one
+        parsers[args.command].error(f"unrecognized arguments: {' '.join(unknown)}")
     module, _ = COMMANDS[args.command]
-    return _load(module).run(args)
+    return interrupts.guarded(f"workerjob {args.command}", lambda: _load(module).run(args))
 
 
 if __name__ == "__main__":

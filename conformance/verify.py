@@ -8,19 +8,24 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
+import shlex
 import sys
 
+from hypothesis import settings
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from workerjob.model import SPECS
 
 from .campaign import CampaignResult, run_campaign
 from .machine import LEVELS
-from .profiles import load_profile
+from .profiles import ProfileError, load_profile
+from .stateful.database import DatabaseError, choose, default_path
+from .stateful.watchdog import DEFAULT_TIMEOUT
 from .subject import DEFAULT_IMPL, ENV_VAR, SubjectError, load_subject
+from .verify_progress import CampaignProgress
 
 
 def _positive(text: str) -> int:
@@ -40,6 +45,23 @@ def _seed(text: str) -> int:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {text}")
+    return value
+
+
+def _count(text: str) -> int:
+    value = _seed(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
+    return value
+
+
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--impl", metavar="MODULE", default=None,
                         help=f"module exporting SPEC's names (default: ${ENV_VAR}, "
@@ -53,38 +75,90 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--spec", choices=sorted(SPECS), default="atomic",
                         help="the spec to check against (default: atomic)")
     parser.add_argument("--json", action="store_true", help="print a JSON summary")
+    parser.add_argument("--example-timeout", type=_seconds, default=DEFAULT_TIMEOUT,
+                        metavar="SECONDS",
+                        help="an example running longer is reported as a hang, with the "
+                        f"operation that never returned (default: {DEFAULT_TIMEOUT:g})")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--database", metavar="PATH|redis://HOST:PORT/DB", default=None,
+                       help="the example database: failing examples are saved there and "
+                       f"replayed first (default: {_home(str(default_path()))}; the ci "
+                       "profile: none)")
+    where.add_argument("--no-database", action="store_true",
+                       help="use no example database: the seed alone decides the run")
+    parser.add_argument("--progress-every", type=_count, default=100, metavar="N",
+                        help="when stderr is not a terminal, a progress line every N "
+                        "examples (default: 100; 0: none)")
+
+
+def _home(path: str) -> str:
+    home = os.path.expanduser("~")
+    return "~" + path[len(home):] if home != "~" and path.startswith(home + os.sep) else path
+
+
+def _usage_error(err: Console, exc: Exception) -> int:
+    err.print(f"workerjob verify: {exc}", markup=False, highlight=False, soft_wrap=True)
+    return 2
 
 
 def run(args: argparse.Namespace) -> int:
-    load_profile()
     err = Console(stderr=True)
     try:
+        profile = load_profile()
         subject = load_subject(args.impl)
-    except SubjectError as exc:
-        err.print(f"workerjob verify: {exc}", markup=False, highlight=False, soft_wrap=True)
-        return 2
+        database = choose(args.database, disabled=args.no_database,
+                          profile_has_one=settings().database is not None)
+    except (ProfileError, SubjectError, DatabaseError) as exc:
+        return _usage_error(err, exc)
+    # The campaign's settings: the profile's, with the database chosen above (never a
+    # `.hypothesis/` of the current directory).
+    settings.register_profile("workerjob-verify", settings(settings(), database=database.database))
+    settings.load_profile("workerjob-verify")
     seed_value = args.seed if args.seed is not None else random.randrange(2**32)
     levels = tuple(LEVELS) if args.level == "all" else (args.level,)
-    progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(),
-                        MofNCompleteColumn(), TimeElapsedColumn(), console=err,
-                        disable=args.json or not err.is_terminal, transient=True)
-    with progress:
-        bar = progress.add_task(f"verify {subject.name}", total=args.examples * len(levels))
+    with CampaignProgress(f"verify {subject.name}", args.examples * len(levels), err,
+                          every=args.progress_every) as progress:
         result = run_campaign(subject, examples=args.examples, seed_value=seed_value,
-                              spec=SPECS[args.spec], levels=levels,
-                              tick=lambda: progress.advance(bar))
+                              spec=SPECS[args.spec], levels=levels, tick=progress.tick,
+                              example_timeout=args.example_timeout, on_round=progress.round)
+    replay = replay_command(result, args, profile, database.flag)
     if args.json:
-        print(json.dumps(as_json(result, args.spec), indent=2))
+        print(json.dumps(as_json(result, args.spec, database.where, replay), indent=2))
     else:
-        show(result, args, Console())
+        show(result, args, Console(), _home(database.where), replay)
     return 0 if result.conforms else 1
 
 
-def as_json(result: CampaignResult, spec: str) -> dict[str, object]:
+def replay_command(result: CampaignResult, args: argparse.Namespace, profile: str,
+                   database: str | None) -> str:
+    """The complete command that runs this campaign again: the failing level only when
+    there is one (its rounds have the same seeds alone as beside the other level)."""
+    failing = [r.level for r in result.levels if r.report is not None]
+    words = [] if profile == "dev" else [f"HYPOTHESIS_PROFILE={profile}"]
+    words += ["workerjob", "verify"]
+    if failing:
+        words += ["--level", failing[0]]
+    elif args.level != "all":
+        words += ["--level", args.level]
+    if args.spec != "atomic":
+        words += ["--spec", args.spec]
+    words += ["--impl", result.subject, "--seed", str(result.seed),
+              "--examples", str(args.examples)]
+    if args.example_timeout != DEFAULT_TIMEOUT:
+        words += ["--example-timeout", f"{args.example_timeout:g}"]
+    if database is not None:
+        words += shlex.split(database)
+    return shlex.join(words).replace("'HYPOTHESIS_PROFILE=", "HYPOTHESIS_PROFILE='")
+
+
+def as_json(result: CampaignResult, spec: str, database: str = "none",
+            replay: str = "") -> dict[str, object]:
     return {
         "subject": result.subject,
         "spec": spec,
         "seed": result.seed,
+        "database": database,
+        "replay": replay,
         "conforms": result.conforms,
         "levels": [
             {"level": r.level, "examples": r.examples, "steps": r.steps,
@@ -95,7 +169,8 @@ def as_json(result: CampaignResult, spec: str) -> dict[str, object]:
     }
 
 
-def show(result: CampaignResult, args: argparse.Namespace, console: Console) -> None:
+def show(result: CampaignResult, args: argparse.Namespace, console: Console,
+         database: str = "none", replay: str = "") -> None:
     for r in result.levels:
         if r.report is not None:
             console.rule(f"[red]violation at the {r.level} level")
@@ -108,8 +183,9 @@ def show(result: CampaignResult, args: argparse.Namespace, console: Console) -> 
                       f"[red]{r.violations}" if r.violations else "0")
     console.print(table)
     verdict = "[green]conforms" if result.conforms else "[red]does not conform"
-    console.print(f"{result.subject} {verdict}[/]  (seed {result.seed}; replay with "
-                  f"--seed {result.seed} --examples {args.examples})", soft_wrap=True)
+    console.print(f"{result.subject} {verdict}[/]  (seed {result.seed}; examples database: "
+                  f"{database})", soft_wrap=True, highlight=False)
+    console.print(f"replay: {replay}", markup=False, highlight=False, soft_wrap=True)
 
 
 if __name__ == "__main__":
