@@ -8,7 +8,7 @@ nothing itself (Hypothesis' own report of a failure is captured into the result)
 from __future__ import annotations
 
 import contextlib
-import io
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -68,9 +68,11 @@ def _notes(failure: BaseException) -> list[str]:
 
 @contextlib.contextmanager
 def _captured() -> Iterator[list[str]]:
+    # Hypothesis reports through its reporter (kept for the report); what the
+    # implementation prints goes to stderr: stdout is the verdict's (`--json`).
     lines: list[str] = []
     with with_reporter(lambda value: lines.append(str(value))), contextlib.redirect_stdout(
-        io.StringIO()
+        sys.stderr
     ):
         yield lines
 

@@ -25,6 +25,7 @@ import asyncio
 import builtins
 import inspect
 import json
+import os
 import sys
 import zlib
 from collections.abc import Callable
@@ -341,12 +342,28 @@ def main(argv: list[str] | None = None) -> int:
     except SubjectError as exc:
         print(f"driver_impl: {exc}", file=sys.stderr)
         return 2
+    protocol = _protocol_stream()
     try:
-        serve(subject, sys.stdin.buffer, sys.stdout.buffer, loop_kind=args.loop,
+        serve(subject, sys.stdin.buffer, protocol, loop_kind=args.loop,
               schedule=args.schedule)
     except (KeyboardInterrupt, BrokenPipeError):
         return 1
     return 0
+
+
+def _protocol_stream() -> BinaryIO:
+    """stdout for the protocol alone: what the implementation prints (print(), or a
+    write to file descriptor 1) goes to stderr from here on, never into the answers."""
+    sys.stdout.flush()
+    protocol: BinaryIO
+    try:
+        fd = sys.stdout.fileno()
+        protocol = os.fdopen(os.dup(fd), "wb")
+        os.dup2(sys.stderr.fileno(), fd)  # fd 1 is now stderr, for C code too
+    except (AttributeError, OSError, ValueError):  # no file descriptors (embedded, tests)
+        protocol = sys.stdout.buffer
+    sys.stdout = sys.stderr
+    return protocol
 
 
 if __name__ == "__main__":
