@@ -22,7 +22,12 @@ from workerjob.model import SPECS
 from .campaign import CampaignResult, run_campaign
 from .machine import LEVELS
 from .profiles import ProfileError, load_profile
-from .stateful.database import DatabaseError, choose, default_path
+from .stateful.database import (
+    DatabaseError,
+    choose,
+    default_path,
+    keep_out_of_the_current_directory,
+)
 from .stateful.watchdog import DEFAULT_TIMEOUT
 from .subject import DEFAULT_IMPL, ENV_VAR, SubjectError, load_subject
 from .verify_progress import CampaignProgress
@@ -114,6 +119,7 @@ def run(args: argparse.Namespace) -> int:
     # `.hypothesis/` of the current directory).
     settings.register_profile("workerjob-verify", settings(settings(), database=database.database))
     settings.load_profile("workerjob-verify")
+    keep_out_of_the_current_directory()
     seed_value = args.seed if args.seed is not None else random.randrange(2**32)
     levels = tuple(LEVELS) if args.level == "all" else (args.level,)
     with CampaignProgress(f"verify {subject.name}", args.examples * len(levels), err,

@@ -22,6 +22,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from hypothesis.configuration import set_hypothesis_home_dir
 from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
 
 
@@ -38,9 +39,19 @@ class Choice:
     flag: str | None  # what a replay command must repeat (None: the default)
 
 
-def default_path() -> Path:
+def home() -> Path:
     cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(cache) / "workerjob" / "examples"
+    return Path(cache) / "workerjob"
+
+
+def default_path() -> Path:
+    return home() / "examples"
+
+
+def keep_out_of_the_current_directory() -> None:
+    """Hypothesis' other files (its cache of constants) go beside the database, not
+    into a `.hypothesis/` of the current directory."""
+    set_hypothesis_home_dir(str(home() / "hypothesis"))
 
 
 def choose(name: str | None, *, disabled: bool, profile_has_one: bool = True) -> Choice:
