@@ -6,9 +6,13 @@
 It reads scenarios from stdin, one JSON object per line, runs each on a fresh event
 loop against `workerjob.impl` (or the module named by `--impl`, as `verify` loads it),
 and answers each with the v1 trace events it observed, then
-`{"event": "end", "scenario": n}`. `workerjob drive -- python -m
-workerjob.conformance.driver_impl` checks the bundled implementation the way a Rust or
-Go implementation is checked, through a pipe.
+`{"event": "end", "scenario": n}`. From the repository root,
+
+    .venv/bin/workerjob drive -- .venv/bin/python -m workerjob.conformance.driver_impl
+
+checks the bundled implementation the way a Rust or Go implementation is checked,
+through a pipe (name the Python workerjob is installed in: a bare `python` may be
+another). What the implementation prints goes to stderr: stdout is the protocol's.
 
 The interleaving is the driver's business. By default a scenario runs on the kit's
 `ControlledLoop` in FIFO order (`--schedule random` picks each step at random, seeded

@@ -365,7 +365,7 @@ def show(config: Config, spec: Spec, o: Outcome, console: Console) -> None:
                       f"(search stopped at depth {r.depth})")
         console.print(_figures(o.main))
     if o.not_covered is not None and not r.holds:
-        console.print(f"then {o.not_covered} (--max-states, --max-memory)", markup=False)
+        console.print(f"then {o.not_covered}: not covered", markup=False)
     if o.unreduced is not None:
         u = o.unreduced
         console.print(f"without reduction: {_figures(u)}")
