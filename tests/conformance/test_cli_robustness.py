@@ -4,6 +4,7 @@ a real busy loop); each names the fixture or the input it exists for."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -170,3 +171,18 @@ def test_what_the_implementation_prints_never_enters_the_driver_protocol() -> No
     out = _run(["drive", "--examples", "10", "--seed", "1", "--", *driver])
     assert out.returncode == 0, out.stdout + out.stderr
     assert "conforms" in out.stdout
+
+
+def test_an_interrupt_swallowed_by_the_body_still_exits_130(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from workerjob.conformance import interrupts
+
+    def body() -> int:
+        # what an implementation's `except BaseException: pass` does
+        with contextlib.suppress(KeyboardInterrupt):
+            signal.raise_signal(signal.SIGINT)
+        return 0
+
+    assert interrupts.guarded("workerjob x", body) == 130
+    assert capsys.readouterr().err == "workerjob x: interrupted\n"
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored

@@ -20,6 +20,8 @@ rendered) before a block, each applying to the next code block:
 - `<!-- docs-test: skip "TEXT" (reason) -->`: commands containing TEXT are not run
   (a reason is required: the whole suite, a network install);
 - `<!-- docs-test: save NAME -->`: the block's text is saved as the file NAME;
+- `<!-- docs-test: run -->` before a `python` block: the block is a program, run by
+  the environment's Python (other `python` blocks are excerpts and not run);
 - `<!-- docs-test: file NAME -->` then lines then `-->` ... written as one comment:
   `<!-- docs-test: file NAME\\nCONTENT\\n-->` writes CONTENT to NAME first.
 
@@ -137,6 +139,7 @@ def commands(doc: str, text: str) -> list[Command]:
     for n, block in enumerate(found):
         replaces: list[tuple[str, str]] = []
         skips: list[tuple[str, str]] = []
+        run = False
         for directive in block.directives:
             words = _directive_args(directive)
             if words[0] == "replace":
@@ -148,18 +151,22 @@ def commands(doc: str, text: str) -> list[Command]:
                 skips.append((words[1], reason))
             elif words[0] == "save":
                 files[words[1]] = block.text + "\n"
+            elif words[0] == "run":
+                run = True
             elif words[0] == "file":
                 files[words[1]] = directive.split("\n", 1)[1] if "\n" in directive else ""
             else:
                 raise ValueError(f"{doc}:{block.line}: unknown docs-test directive {words[0]!r}")
-        if block.lang not in SHELL_LANGS:
+        if block.lang == "python" and run:
+            program = f".venv/bin/python - <<'DOCS_PY'\n{block.text}\nDOCS_PY"
+        elif block.lang not in SHELL_LANGS:
             continue
         shown = None
         nxt = found[n + 1] if n + 1 < len(found) else None
         if nxt is not None and nxt.lang == "" and not block.after.strip():
             shown = nxt.text
         stated = EXIT.match((nxt.after if shown is not None and nxt else block.after).strip())
-        cmds = split_commands(block.text)
+        cmds = split_commands(block.text) if block.lang != "python" else [(-1, program)]
         for k, (offset, cmd) in enumerate(cmds):
             for old, new in replaces:
                 cmd = cmd.replace(old, new)
