@@ -350,7 +350,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         serve(subject, sys.stdin.buffer, protocol, loop_kind=args.loop,
               schedule=args.schedule)
-    except (KeyboardInterrupt, BrokenPipeError):
+    except KeyboardInterrupt:
+        return 130  # Ctrl-C reaches the driver's whole process group: the kit says so
+    except BrokenPipeError:
         return 1
     return 0
 

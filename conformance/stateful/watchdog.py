@@ -94,7 +94,7 @@ class Watchdog:
     @contextmanager
     def installed(self) -> Iterator[Watchdog]:
         """The SIGALRM handler for the duration of a campaign (restored after)."""
-        if not available():
+        if not available() or self.seconds <= 0:
             yield self
             return
         previous = signal.signal(signal.SIGALRM, self._alarm)
