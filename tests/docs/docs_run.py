@@ -4,8 +4,9 @@ blocks, and the output they show.
 What counts as a command, so that a section added later is picked up with no change
 here:
 
-- every line of a fenced block whose language is `sh`, `bash`, `shell` or `console`
-  (a `$ ` prompt is dropped), joined across `\\` line ends and `<<'EOF'` here-documents;
+- every line of a fenced block whose language is `sh`, `bash` or `shell`, joined
+  across `\\` line ends and `<<'EOF'` here-documents; in a `console` block, the lines
+  after a `$ ` prompt (the others are output, not compared);
 - the output a command must print is a fenced block with no language right after its
   block (blank lines between only), and belongs to the block's last command. A line
   `...` in it stands for any number of lines (output trimmed); without one, the whole
@@ -101,14 +102,19 @@ def blocks(text: str) -> list[Block]:
     return out
 
 
-def split_commands(text: str) -> list[tuple[int, str]]:
-    """(offset of its first line, command) for each command of a shell block."""
+def split_commands(text: str, *, prompts: bool = False) -> list[tuple[int, str]]:
+    """(offset of its first line, command) for each command of a shell block (with
+    `prompts`, a console block: only the lines after a `$ ` prompt)."""
     out: list[tuple[int, str]] = []
     lines = text.splitlines()
     i = 0
     while i < len(lines):
-        start, line = i, lines[i].removeprefix("$ ")
+        start, line = i, lines[i]
         i += 1
+        if prompts:
+            if not line.startswith("$ "):
+                continue
+            line = line[2:]
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         parts = [line]
@@ -166,7 +172,8 @@ def commands(doc: str, text: str) -> list[Command]:
         if nxt is not None and nxt.lang == "" and not block.after.strip():
             shown = nxt.text
         stated = EXIT.match((nxt.after if shown is not None and nxt else block.after).strip())
-        cmds = split_commands(block.text) if block.lang != "python" else [(-1, program)]
+        cmds = (split_commands(block.text, prompts=block.lang == "console")
+                if block.lang != "python" else [(-1, program)])
         for k, (offset, cmd) in enumerate(cmds):
             for old, new in replaces:
                 cmd = cmd.replace(old, new)

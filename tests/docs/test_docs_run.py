@@ -143,3 +143,9 @@ def test_a_python_block_marked_run_is_a_program() -> None:
     assert len(found) == 1
     assert found[0].text == ".venv/bin/python - <<'DOCS_PY'\nprint(1)\nDOCS_PY"
     assert found[0].shown == "1"
+
+
+def test_a_console_block_runs_its_prompted_lines() -> None:
+    found = docs_run.commands("x.md", "```console\n$ workerjob verify\nsome output\n"
+                                      "$ echo hi\nhi\n```\n")
+    assert [c.text for c in found] == ["workerjob verify", "echo hi"]
