@@ -179,7 +179,8 @@ def show(result: CampaignResult, args: argparse.Namespace, console: Console,
          database: str = "none", replay: str = "") -> None:
     for r in result.levels:
         if r.report is not None:
-            console.rule(f"[red]violation at the {r.level} level")
+            what = "hang" if "\nhung: " in r.report.split("\n\n", 1)[0] else "violation"
+            console.rule(f"[red]{what} at the {r.level} level")
             console.print(r.report, markup=False, highlight=False, soft_wrap=True)
     table = Table(title=f"workerjob verify {result.subject} ({args.spec} spec)")
     for column in ("level", "examples", "steps", "distinct schedules", "violations"):

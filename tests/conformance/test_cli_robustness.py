@@ -104,6 +104,7 @@ def test_a_hang_becomes_a_verdict_naming_the_operation() -> None:
                 "--seed", "1", "--no-database"])
     assert time.monotonic() - started < 60
     assert out.returncode == 1, out.stderr
+    assert "hang at the continuations level" in out.stdout
     assert "hung: operation #" in out.stdout
     assert "add_or_run_now(" in out.stdout and "never returned" in out.stdout
     assert "busy_add.py" in out.stdout  # the line it was executing
