@@ -2,7 +2,8 @@
 
 Each subcommand lives in its own module with `configure(parser)` and `run(args) -> int`.
 Exit codes are shared: 0 all holds, 1 a violation (with its report), 2 bad usage or
-unreadable input (argparse's own convention).
+unreadable input (argparse's own convention), 130 interrupted by Ctrl-C (one line on
+stderr, never a traceback: `stateful/interrupts.py`).
 
 The top of the conformance layer: this package may import every other package of
 `workerjob.conformance` and the model, and nothing imports it (but the `__main__` entry
@@ -20,6 +21,8 @@ import os
 import sys
 from collections.abc import Sequence
 from typing import Protocol, cast
+
+from workerjob.conformance.stateful import interrupts
 
 # name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -47,17 +50,23 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The full parser; with `only`, the other commands are listed but not configured,
     so their modules (and what they import) are not loaded: start-up is part of every
     command's wait."""
+    return _build(only)[0]
+
+
+def _build(only: str | None = None,
+           ) -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
     parser = argparse.ArgumentParser(
         prog="workerjob",
         description="Reference model, asyncio implementation and conformance kit "
         "for WorkerJob/Continuations job runners.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parsers: dict[str, argparse.ArgumentParser] = {}
     for name, (module, help_text) in COMMANDS.items():
-        command_parser = sub.add_parser(name, help=help_text, description=help_text)
+        parsers[name] = sub.add_parser(name, help=help_text, description=help_text)
         if only is None or name == only:
-            _load(module).configure(command_parser)
-    return parser
+            _load(module).configure(parsers[name])
+    return parser, parsers
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -69,11 +78,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     # The command is the first word that is not an option (the top level has none but
     # -h); `workerjob --help` and `workerjob` alone load no command at all.
     first = next((a for a in args_list if not a.startswith("-")), None)
-    parser = build_parser(only=first if first in COMMANDS else "")
-    args = parser.parse_args(args_list)
+    parser, parsers = _build(only=first if first in COMMANDS else "")
+    args, unknown = parser.parse_known_args(args_list)
     if args.command is None:
+        if unknown:
+            parser.error(f"unrecognized arguments: {' '.join(unknown)}")
         parser.print_help()
         return 2
+    if unknown:  # `verify --bogus`: verify's usage, not the top-level one
+        parsers[args.command].error(f"unrecognized arguments: {' '.join(unknown)}")
     module, _ = COMMANDS[args.command]
-    return _load(module).run(args)
-
+    return interrupts.guarded(f"workerjob {args.command}", lambda: _load(module).run(args))

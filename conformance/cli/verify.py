@@ -1,26 +1,38 @@
 """`workerjob verify`: the project's main job. Runs the conformance campaign against an
 implementation and says whether it conforms.
 
-Exit 0 when it conforms, 1 on a violation (with the report), 2 on bad usage.
+Exit 0 when it conforms, 1 on a violation or a hang (with the report), 2 on bad usage,
+130 on Ctrl-C.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
+import shlex
 import sys
 
+from hypothesis import settings
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from workerjob.conformance.stateful import spec_choice
 from workerjob.conformance.stateful.campaign import CampaignResult, run_campaign
+from workerjob.conformance.stateful.database import (
+    DatabaseError,
+    choose,
+    default_path,
+    keep_out_of_the_current_directory,
+)
 from workerjob.conformance.stateful.machine import LEVELS, levels_for
-from workerjob.conformance.stateful.profiles import load_profile
+from workerjob.conformance.stateful.profiles import ProfileError, load_profile
 from workerjob.conformance.stateful.subject import DEFAULT_IMPL, ENV_VAR, SubjectError, load_subject
+from workerjob.conformance.stateful.watchdog import DEFAULT_TIMEOUT
 from workerjob.model import Spec
+
+from .verify_progress import CampaignProgress
 
 # Shrinking is most of the wait for a counterexample (it re-runs the machine hundreds
 # of times); its first passes, which drop whole rules, do most of the work quickly.
@@ -49,8 +61,15 @@ def _seconds(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be more than 0, not {text}")
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {text}")
+    return value
+
+
+def _count(text: str) -> int:
+    value = _seed(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
     return value
 
 
@@ -74,55 +93,112 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--shrink-time", type=_seconds, default=SHRINK_SECONDS,
                         metavar="SECONDS", help="stop shrinking a failure after this long "
                         f"and report the smallest found so far (default: {SHRINK_SECONDS:g})")
+    parser.add_argument("--example-timeout", type=_seconds, default=DEFAULT_TIMEOUT,
+                        metavar="SECONDS",
+                        help="an example running longer is reported as a hang, with the "
+                        f"operation that never returned (default: {DEFAULT_TIMEOUT:g})")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--database", metavar="PATH|redis://HOST:PORT/DB", default=None,
+                       help="the example database: failing examples are saved there and "
+                       f"replayed first (default: {_home(str(default_path()))}; the ci "
+                       "profile: none)")
+    where.add_argument("--no-database", action="store_true",
+                       help="use no example database: the seed alone decides the run")
+    parser.add_argument("--progress-every", type=_count, default=100, metavar="N",
+                        help="when stderr is not a terminal, a progress line every N "
+                        "examples (default: 100; 0: none)")
+
+
+def _home(path: str) -> str:
+    home = os.path.expanduser("~")
+    return "~" + path[len(home):] if home != "~" and path.startswith(home + os.sep) else path
+
+
+def _usage_error(err: Console, exc: Exception) -> int:
+    err.print(f"workerjob verify: {exc}", markup=False, highlight=False, soft_wrap=True)
+    return 2
 
 
 def run(args: argparse.Namespace) -> int:
-    load_profile()
     err = Console(stderr=True)
     try:
+        profile = load_profile()
         subject = load_subject(args.impl)
-    except SubjectError as exc:
-        err.print(f"workerjob verify: {exc}", markup=False, highlight=False, soft_wrap=True)
-        return 2
+        database = choose(args.database, disabled=args.no_database,
+                          profile_has_one=settings().database is not None)
+    except (ProfileError, SubjectError, DatabaseError) as exc:
+        return _usage_error(err, exc)
+    # The campaign's settings: the profile's, with the database chosen above (never a
+    # `.hypothesis/` of the current directory).
+    settings.register_profile("workerjob-verify", settings(settings(), database=database.database))
+    settings.load_profile("workerjob-verify")
+    keep_out_of_the_current_directory()
     seed_value = args.seed if args.seed is not None else random.randrange(2**32)
     spec = spec_choice.chosen(args.spec, args.allow)
     levels = tuple(LEVELS) if args.level == "all" else (args.level,)
     if args.level != "all" and args.level not in levels_for(subject):
-        err.print(f"workerjob verify: {subject.name!r} does not export what the "
-                  f"{args.level} level drives", markup=False, highlight=False, soft_wrap=True)
-        return 2
-    progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(),
-                        MofNCompleteColumn(), TimeElapsedColumn(), console=err,
-                        disable=args.json or not err.is_terminal, transient=True)
-    with progress:
-        checked = sum(level in levels_for(subject) for level in levels)
-        bar = progress.add_task(f"verify {subject.name}", total=args.examples * checked)
+        return _usage_error(err, ValueError(f"{subject.name!r} does not export what the "
+                                            f"{args.level} level drives"))
+    checked = sum(level in levels_for(subject) for level in levels)
+    with CampaignProgress(f"verify {subject.name}", args.examples * checked, err,
+                          every=args.progress_every, quiet=args.json) as progress:
         if args.workers > 1:
             from workerjob.conformance.stateful.parallel import run_parallel
 
             result = run_parallel(args.impl, subject.name, workers=args.workers,
                                   examples=args.examples, seed_value=seed_value,
                                   spec=spec, levels=levels,
-                                  shrink_seconds=args.shrink_time,
-                                  tick=lambda done: progress.update(bar, completed=done))
+                                  shrink_seconds=args.shrink_time, tick=progress.show)
         else:
             result = run_campaign(subject, examples=args.examples, seed_value=seed_value,
-                                  spec=spec, levels=levels,
-                                  shrink_seconds=args.shrink_time,
-                                  tick=lambda: progress.advance(bar))
+                                  spec=spec, levels=levels, shrink_seconds=args.shrink_time,
+                                  tick=progress.tick, example_timeout=args.example_timeout,
+                                  on_round=progress.round)
+    replay = replay_command(result, args, profile, database.flag)
     if args.json:
-        print(json.dumps(as_json(result, spec), indent=2))
+        print(json.dumps(as_json(result, spec, database.where, replay), indent=2))
     else:
-        show(result, args, spec, Console())
+        show(result, args, spec, Console(), _home(database.where), replay)
     return 0 if result.conforms else 1
 
 
-def as_json(result: CampaignResult, spec: Spec) -> dict[str, object]:
+def replay_command(result: CampaignResult, args: argparse.Namespace, profile: str,
+                   database: str | None) -> str:
+    """The complete command that runs this campaign again: the failing level only when
+    there is one (its rounds have the same seeds alone as beside the other levels)."""
+    failing = [r.level for r in result.levels if r.report is not None]
+    words = [] if profile == "dev" else [f"HYPOTHESIS_PROFILE={profile}"]
+    words += ["workerjob", "verify"]
+    if failing:
+        words += ["--level", failing[0]]
+    elif args.level != "all":
+        words += ["--level", args.level]
+    if args.spec != "atomic":
+        words += ["--spec", args.spec]
+    for departure in args.allow:
+        words += ["--allow", departure]
+    words += ["--impl", result.subject, "--seed", str(result.seed),
+              "--examples", str(args.examples)]
+    if args.workers > 1:
+        words += ["--workers", str(args.workers)]
+    if args.shrink_time != SHRINK_SECONDS:
+        words += ["--shrink-time", f"{args.shrink_time:g}"]
+    if args.example_timeout != DEFAULT_TIMEOUT:
+        words += ["--example-timeout", f"{args.example_timeout:g}"]
+    if database is not None:
+        words += shlex.split(database)
+    return shlex.join(words).replace("'HYPOTHESIS_PROFILE=", "HYPOTHESIS_PROFILE='")
+
+
+def as_json(result: CampaignResult, spec: Spec, database: str = "none",
+            replay: str = "") -> dict[str, object]:
     return {
         "subject": result.subject,
         "spec": spec.name,
         "departures": sorted(spec.departures),
         "seed": result.seed,
+        "database": database,
+        "replay": replay,
         "conforms": result.conforms,
         "skipped": result.skipped,
         "levels": [
@@ -134,11 +210,12 @@ def as_json(result: CampaignResult, spec: Spec) -> dict[str, object]:
     }
 
 
-def show(result: CampaignResult, args: argparse.Namespace, spec: Spec,
-         console: Console) -> None:
+def show(result: CampaignResult, args: argparse.Namespace, spec: Spec, console: Console,
+         database: str = "none", replay: str = "") -> None:
     for r in result.levels:
         if r.report is not None:
-            console.rule(f"[red]violation at the {r.level} level")
+            what = "hang" if "\nhung: " in r.report.split("\n\n", 1)[0] else "violation"
+            console.rule(f"[red]{what} at the {r.level} level")
             console.print(r.report, markup=False, highlight=False, soft_wrap=True)
     table = Table(title=f"workerjob verify {result.subject} ({spec.name} spec)",
                   caption=f"departures in force: {spec.in_force()}")
@@ -151,14 +228,10 @@ def show(result: CampaignResult, args: argparse.Namespace, spec: Spec,
     for level in result.skipped:
         console.print(f"level {level} skipped: {result.subject} does not export what it "
                       "drives (ENHANCEMENTS.md's names or options)", soft_wrap=True)
-    workers = f" --workers {args.workers}" if args.workers > 1 else ""
     verdict = "[green]conforms" if result.conforms else "[red]does not conform"
-    replay = "".join(f" --allow {d}" for d in args.allow)
-    if args.spec != "atomic":
-        replay = f" --spec {args.spec}{replay}"
-    console.print(f"{result.subject} {verdict}[/]  (seed {result.seed}; replay with "
-                  f"--seed {result.seed} --examples {args.examples}{replay}{workers})",
-                  soft_wrap=True)
+    console.print(f"{result.subject} {verdict}[/]  (seed {result.seed}; examples database: "
+                  f"{database})", soft_wrap=True, highlight=False)
+    console.print(f"replay: {replay}", markup=False, highlight=False, soft_wrap=True)
 
 
 if __name__ == "__main__":

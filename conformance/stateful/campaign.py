@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import io
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -17,11 +17,12 @@ from hypothesis import Phase, seed, settings
 from hypothesis.reporting import with_reporter
 from hypothesis.stateful import run_state_machine_as_test
 
-from workerjob.conformance.stateful.machine import LEVELS, Stats, machine_for
+from workerjob.conformance.stateful.machine import LEVELS, Stats, SubjectMachine, machine_for
 from workerjob.conformance.stateful.subject import Subject
 from workerjob.model import ATOMIC, Spec
 
 from .shrink_budget import cut_short, note, shrink_budget
+from .watchdog import ExampleHung, Watchdog, watched
 
 
 @dataclass
@@ -70,9 +71,11 @@ def _notes(failure: BaseException) -> list[str]:
 
 @contextlib.contextmanager
 def _captured() -> Iterator[list[str]]:
+    # Hypothesis reports through its reporter (kept for the report); what the
+    # implementation prints goes to stderr: stdout is the verdict's (`--json`).
     lines: list[str] = []
     with with_reporter(lambda value: lines.append(str(value))), contextlib.redirect_stdout(
-        io.StringIO()
+        sys.stderr
     ):
         yield lines
 
@@ -88,12 +91,17 @@ def run_level(
     shrink_seconds: float | None = None,
     tick: Callable[[], None] = lambda: None,
     stats: Stats | None = None,
+    example_timeout: float | None = None,
 ) -> LevelResult:
     """One level for `examples` examples; `stats` (if given) accumulates across calls.
     `shrink_seconds`: shrinking stops that long after it starts (None: Hypothesis' own
-    limit), and the report says so."""
+    limit), and the report says so. `example_timeout`: seconds an example may run before
+    it is reported as hung."""
     stats = stats if stats is not None else Stats(tick=tick)
     machine = machine_for(subject, level, spec=spec, stats=stats)
+    watchdog = Watchdog(example_timeout or 0.0, _hang_report)
+    if example_timeout is not None:
+        machine = watched(machine, watchdog)
     # No `explain` phase: its coverage notes are noise here, and they appear in one run
     # of a seed and not in its replay (the database already holds the example).
     phases = [Phase.explicit, Phase.reuse, Phase.generate] + ([Phase.shrink] if shrink else [])
@@ -104,9 +112,11 @@ def run_level(
     if not shrink:
         budget = settings(budget, database=None)
     result = LevelResult(level)
-    with _captured() as printed, shrink_budget(shrink_seconds):
+    with _captured() as printed, shrink_budget(shrink_seconds), watchdog.installed():
         try:
             run_state_machine_as_test(seed(seed_value)(machine), settings=budget)
+        except ExampleHung as hung:  # not shrunk: each try would cost the whole timeout
+            result.report = f"{hung.report}\n\n(a hang is not shrunk; the seed replays it)"
         except Exception as failure:  # every failure is the subject's
             # Hypothesis prints the shrunk rules through its reporter, or (newer
             # versions) attaches them to the exception as notes.
@@ -120,6 +130,15 @@ def run_level(
     return result
 
 
+def _hang_report(machine: SubjectMachine, what: str) -> str:
+    """The machine's failure report (observations, schedule so far) for a hang, or the
+    bare line if the machine had not got that far."""
+    try:
+        return machine.failure(what)
+    except AttributeError:
+        return f"{machine.subject.name} does not conform:\n{what}"
+
+
 def run_campaign(
     subject: Subject,
     *,
@@ -131,6 +150,8 @@ def run_campaign(
     shrink_seconds: float | None = None,
     chunk: int = 20,
     tick: Callable[[], None] = lambda: None,
+    example_timeout: float | None = None,
+    on_round: Callable[[str, int], None] = lambda level, budget: None,
 ) -> CampaignResult:
     """`examples` per level (default: every level), the levels taking turns in rounds
     of `chunk` examples (round i seeded `seed_value + i`), so a bug that only one level
@@ -151,9 +172,11 @@ def run_campaign(
         while done < examples and not any(reports.values()):
             budget = min(chunk, examples - done)
             for level in levels:
+                on_round(level, budget)  # the progress bar's rounds
                 found = run_level(subject, level, examples=budget,
                                   seed_value=seed_value + done, spec=spec, shrink=shrink,
-                                  shrink_seconds=shrink_seconds, stats=stats[level])
+                                  shrink_seconds=shrink_seconds, stats=stats[level],
+                                  example_timeout=example_timeout)
                 if found.report is not None:
                     reports[level] = found.report
                     break

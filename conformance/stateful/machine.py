@@ -250,6 +250,8 @@ class SubjectMachine(RuleBasedStateMachine):
             value = call()
             if inspect.isawaitable(value):
                 value = await value
+        except KeyboardInterrupt:
+            raise  # Ctrl-C or the watchdog (stateful/watchdog.py): never an op's outcome
         except BaseException as exc:  # the op's own outcome, CancelledError included
             if self.rec.closed:
                 raise

@@ -26,12 +26,17 @@ settings.register_profile("thorough", max_examples=5000, stateful_step_count=60,
 PROFILES = ("dev", "ci", "thorough")
 
 
+class ProfileError(ValueError):
+    """$HYPOTHESIS_PROFILE names no profile of ours (a usage error: exit 2)."""
+
+
 def load_profile() -> str:
     """Load the profile named by $HYPOTHESIS_PROFILE (default `dev`) and return its name."""
     name = os.environ.get("HYPOTHESIS_PROFILE", "dev")
     if name not in PROFILES:
-        raise SystemExit(
-            f"HYPOTHESIS_PROFILE={name!r} is not a workerjob profile; use one of {PROFILES}"
+        raise ProfileError(
+            f"HYPOTHESIS_PROFILE={name!r} is not a workerjob profile; use one of "
+            + ", ".join(PROFILES)
         )
     settings.load_profile(name)
     return name

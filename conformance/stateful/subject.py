@@ -9,6 +9,7 @@ exception by its class name and text). Nothing here depends on `workerjob.impl`.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import sys
@@ -45,22 +46,64 @@ class Subject:
 
 
 def load_subject(name: str | None = None) -> Subject:
-    """The module `name` (default: $WORKERJOB_IMPL, else the bundled implementation)."""
-    name = name or os.environ.get(ENV_VAR) or DEFAULT_IMPL
+    """The module `name` (default: $WORKERJOB_IMPL, else the bundled implementation).
+
+    Everything that makes a module unusable as a subject is a `SubjectError` (a usage
+    error, exit 2), checked here before a campaign starts: an empty name, an import
+    that fails or exits, a missing name, a name that is not a class, a CompletionType
+    without SPEC's three values. What the module prints while it is imported goes to
+    stderr (stdout may be a protocol: `driver_impl`)."""
+    if name is None:
+        name = os.environ.get(ENV_VAR) or None  # set but empty: as unset
+        source = f"${ENV_VAR}"
+        if name is None:
+            name, source = DEFAULT_IMPL, "the default"
+    else:
+        source = "--impl"
+    if not name.strip():
+        raise SubjectError(f"{source} names no module (an empty name)")
     # As `python -m` does: a module in the current directory can be named.
     if os.getcwd() not in sys.path and "" not in sys.path:
         sys.path.insert(0, os.getcwd())
     try:
-        module = importlib.import_module(name)
-    except Exception as exc:  # any import failure is the subject's, reported plainly
-        raise SubjectError(f"cannot import implementation {name!r}: {exc!r}") from exc
+        with contextlib.redirect_stdout(sys.stderr):
+            module = importlib.import_module(name)
+    except KeyboardInterrupt:
+        raise
+    except SystemExit as exc:  # sys.exit() at import is the module's failure, not ours
+        raise SubjectError(f"cannot import implementation {name!r}: it called "
+                           f"sys.exit({exc.code!r}) while being imported") from None
+    except BaseException as exc:  # any import failure is the subject's, reported plainly
+        raise SubjectError(f"cannot import implementation {name!r}: {exc!r}") from None
     missing = [n for n in REQUIRED if not hasattr(module, n)]
     if missing:
         raise SubjectError(
             f"{name!r} is not a workerjob implementation: it does not export "
             + ", ".join(missing)
         )
+    _check_kinds(name, module)
     return Subject(name, module)
+
+
+def _check_kinds(name: str, module: ModuleType) -> None:
+    """Each required name is a class (the kit instantiates them, and recognises the
+    phases by their class names), `Continuations.boxed` exists, and CompletionType has
+    SPEC's three values."""
+    for attr in REQUIRED:
+        value = getattr(module, attr)
+        if not isinstance(value, type):
+            kind = "a function" if callable(value) else f"{type(value).__name__} {value!r}"
+            raise SubjectError(f"{name}.{attr} must be a class, not {kind}")
+    if not callable(getattr(module.Continuations, "boxed", None)):
+        raise SubjectError(f"{name}.Continuations has no boxed() (SPEC: Continuations.boxed)")
+    try:
+        values = {getattr(member, "value", member) for member in module.CompletionType}
+    except TypeError:  # not an enumeration: its values are checked when they appear
+        return
+    wanted = {c.value for c in CompletionType}
+    if not wanted <= values:
+        raise SubjectError(f"{name}.CompletionType lacks the value(s) "
+                           + ", ".join(repr(v) for v in sorted(wanted - values)))
 
 
 def completion_type(value: object) -> CompletionType:

@@ -219,10 +219,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     limits = Limits(args.max_line_bytes, args.max_lines, args.max_in_flight)
     name = "stdin" if args.file == "-" else args.file
-    try:
-        outcome = check_file(args.file, spec=args.spec, allow=tuple(args.allow), limits=limits)
-    except KeyboardInterrupt:
-        outcome = Outcome("unreadable", "interrupted")
+    # Ctrl-C is not bad input: it goes up to the command line (exit 130, interrupts.py)
+    outcome = check_file(args.file, spec=args.spec, allow=tuple(args.allow), limits=limits)
     if args.json:
         say(json.dumps({"file": name, "verdict": outcome.verdict, "exit": outcome.exit_code,
                         "line": outcome.line, "spec": outcome.spec, "level": outcome.level,

@@ -6,9 +6,13 @@
 It reads scenarios from stdin, one JSON object per line, runs each on a fresh event
 loop against `workerjob.impl` (or the module named by `--impl`, as `verify` loads it),
 and answers each with the v1 trace events it observed, then
-`{"event": "end", "scenario": n}`. `workerjob drive -- python -m
-workerjob.conformance.traces.driver_impl` checks the bundled implementation the way a Rust or
-Go implementation is checked, through a pipe.
+`{"event": "end", "scenario": n}`. From the repository root,
+
+    .venv/bin/workerjob drive -- .venv/bin/python -m workerjob.conformance.traces.driver_impl
+
+checks the bundled implementation the way a Rust or Go implementation is checked,
+through a pipe (name the Python workerjob is installed in: a bare `python` may be
+another). What the implementation prints goes to stderr: stdout is the protocol's.
 
 The interleaving is the driver's business. By default a scenario runs on the kit's
 `ControlledLoop` in FIFO order (`--schedule random` picks each step at random, seeded
@@ -25,6 +29,7 @@ import asyncio
 import builtins
 import inspect
 import json
+import os
 import sys
 import zlib
 from collections.abc import Callable
@@ -361,12 +366,30 @@ def main(argv: list[str] | None = None) -> int:
     except SubjectError as exc:
         print(f"driver_impl: {exc}", file=sys.stderr)
         return 2
+    protocol = _protocol_stream()
     try:
-        serve(subject, sys.stdin.buffer, sys.stdout.buffer, loop_kind=args.loop,
+        serve(subject, sys.stdin.buffer, protocol, loop_kind=args.loop,
               schedule=args.schedule)
-    except (KeyboardInterrupt, BrokenPipeError):
+    except KeyboardInterrupt:
+        return 130  # Ctrl-C reaches the driver's whole process group: the kit says so
+    except BrokenPipeError:
         return 1
     return 0
+
+
+def _protocol_stream() -> BinaryIO:
+    """stdout for the protocol alone: what the implementation prints (print(), or a
+    write to file descriptor 1) goes to stderr from here on, never into the answers."""
+    sys.stdout.flush()
+    protocol: BinaryIO
+    try:
+        fd = sys.stdout.fileno()
+        protocol = os.fdopen(os.dup(fd), "wb")
+        os.dup2(sys.stderr.fileno(), fd)  # fd 1 is now stderr, for C code too
+    except (AttributeError, OSError, ValueError):  # no file descriptors (embedded, tests)
+        protocol = sys.stdout.buffer
+    sys.stdout = sys.stderr
+    return protocol
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ of runs are the explorer's business.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from workerjob.model.actions import Observation
@@ -104,9 +104,12 @@ def _offers(half: SpecHalf, m: Machine, states: SpecStates, outcome: int,
 
 
 def spec_traces_included(variant: Variant, config: Config, spec: Spec, *,
-                         reduce: bool = True) -> Inclusion:
+                         reduce: bool = True,
+                         progress: Callable[[int, int, int], None] | None = None,
+                         every: int = 1 << 8) -> Inclusion:
     """Whether every trace of `spec` over `config`'s operations is a trace of
-    `variant`."""
+    `variant`. `progress(pairs, 0, depth)` is called every `every` pairs expanded (as
+    `explore`'s progress: a caller's budget may raise from it)."""
     m = machine(variant, config)
     half = SpecHalf(spec, spec_initial(config))
     prot = _ProtocolHalf(m, reduce)
@@ -115,9 +118,13 @@ def spec_traces_included(variant: Variant, config: Config, spec: Spec, *,
                          for s in m.initial_states()]
     parent: dict[Node, tuple[Node, Observation] | None] = dict.fromkeys(roots)
     frontier = roots
+    expanded = depth = 0
     while frontier:
         nxt: list[Node] = []
         for node in frontier:
+            expanded += 1
+            if progress is not None and expanded % every == 0:
+                progress(len(parent), 0, depth)
             spec_states, prot_states, outcome, invoked = node
             for obs, inv in _offers(half, m, spec_states, outcome, invoked):
                 spec_after = half.advance(spec_states, obs)
@@ -133,6 +140,7 @@ def spec_traces_included(variant: Variant, config: Config, spec: Spec, *,
                     parent[child] = (node, obs)
                     nxt.append(child)
         frontier = nxt
+        depth += 1
     return Inclusion(variant.name, spec.name, config, len(parent), None)
 
 

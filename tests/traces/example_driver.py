@@ -1,7 +1,11 @@
 """What an implementer writes: a driver for a toy Continuations, with nothing but the
 standard library (no workerjob import). The README's skeleton is this file, shortened.
 
-    workerjob drive --level continuations -- python tests/traces/example_driver.py
+    .venv/bin/workerjob drive --level continuations -- \
+        .venv/bin/python tests/traces/example_driver.py
+
+(from the repository root; continuations level only: this toy has no WorkerJob, and
+answers job-level scenarios with an `error` event, which `drive` reports as exit 2)
 
 The toy is synchronous: every operation takes effect and returns at once, and a due
 continuation starts inside the call that made it due (which SPEC allows: nothing says

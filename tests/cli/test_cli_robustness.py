@@ -1,0 +1,226 @@
+"""The command line as a user meets it: Ctrl-C, hangs, bad `--impl`, and what an
+implementation prints. Each test runs the real command in a subprocess (a real SIGINT,
+a real busy loop); each names the fixture or the input it exists for."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures import bad_exports
+
+ROOT = Path(__file__).resolve().parents[2]
+CLI = [sys.executable, "-m", "workerjob.conformance.cli"]
+PROGRESS = re.compile(r"verify \S+: \d+/\d+ examples, \d+ s")
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "120", **extra}
+    env.pop("HYPOTHESIS_PROFILE", None)
+    env.pop("WORKERJOB_IMPL", None)
+    return {**env, **extra}
+
+
+def _run(args: list[str], *, cwd: Path = ROOT, timeout: float = 120,
+         **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*CLI, *args], cwd=cwd, env=_env(**env), capture_output=True,
+                          text=True, timeout=timeout, check=False)
+
+
+def _interrupt(args: list[str], *, after: float, stdin: int | None = None,
+               wait_for: str | None = None) -> tuple[int, str, float]:
+    """Start the command, send it one SIGINT `after` seconds (or once its stderr shows
+    `wait_for`), and return its exit code, its stderr and how long it took to exit."""
+    proc = subprocess.Popen(
+        [*CLI, *args], cwd=ROOT, env=_env(XDG_CACHE_HOME=str(ROOT / ".pytest_cache")),
+        stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        # a shell may start background jobs with SIGINT ignored: the child must not be
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    try:
+        time.sleep(after)
+        assert proc.poll() is None, "the command ended before it could be interrupted"
+        proc.send_signal(signal.SIGINT)
+        sent = time.monotonic()
+        _, err = proc.communicate(timeout=30)
+        return proc.returncode, err, time.monotonic() - sent
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def _one_line_interrupted(err: str, command: str) -> None:
+    assert "Traceback" not in err
+    # verify's progress lines (stderr is a pipe here) may come before it
+    lines = [x for x in err.strip().splitlines() if not PROGRESS.fullmatch(x)]
+    assert lines == [f"workerjob {command}: interrupted"]
+
+
+# --- Ctrl-C ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("args", [
+    ["verify", "--examples", "100000", "--seed", "1"],
+    ["verify", "--impl", "tests.fixtures.busy_add", "--example-timeout", "600", "--seed", "1"],
+    ["explore", "--adders", "6", "--max-states", "100000000", "--max-memory", "100000",
+     "--no-estimate"],
+])
+def test_ctrl_c_exits_130_with_one_line(args: list[str]) -> None:
+    code, err, took = _interrupt(args, after=4.0)
+    assert code == 130
+    _one_line_interrupted(err, args[0])
+    assert took < 10
+
+
+def test_ctrl_c_in_check_trace_reading_stdin_is_130_not_2() -> None:
+    code, err, _ = _interrupt(["check-trace", "-"], after=2.0, stdin=subprocess.PIPE)
+    assert code == 130
+    _one_line_interrupted(err, "check-trace")
+
+
+def test_ctrl_c_is_never_swallowed_by_the_implementation() -> None:
+    """The implementation catches KeyboardInterrupt and spins on: the hard exit after
+    the grace period still ends the command, with the same line."""
+    args = ["verify", "--impl", "tests.fixtures.swallows_interrupt", "--example-timeout",
+            "600", "--seed", "1"]
+    code, err, took = _interrupt(args, after=4.0)
+    assert code == 130
+    _one_line_interrupted(err, "verify")
+    assert took < 15
+
+
+# --- the watchdog ---------------------------------------------------------------------
+
+
+def test_a_hang_becomes_a_verdict_naming_the_operation() -> None:
+    started = time.monotonic()
+    out = _run(["verify", "--impl", "tests.fixtures.busy_add", "--example-timeout", "1",
+                "--seed", "1", "--no-database"])
+    assert time.monotonic() - started < 60
+    assert out.returncode == 1, out.stderr
+    assert "hang at the continuations level" in out.stdout
+    assert "hung: operation #" in out.stdout
+    assert "add_or_run_now(" in out.stdout and "never returned" in out.stdout
+    assert "busy_add.py" in out.stdout  # the line it was executing
+    assert "schedule (one column per task)" in out.stdout
+    assert "--example-timeout 1" in out.stdout  # the replay repeats the bound
+    assert "Traceback" not in out.stderr
+
+
+def test_example_timeout_must_be_positive() -> None:
+    out = _run(["verify", "--example-timeout", "0"])
+    assert out.returncode == 2
+    assert "--example-timeout: must be a positive number of seconds" in out.stderr
+
+
+# --- --impl problems are usage errors -----------------------------------------------
+
+
+@pytest.mark.parametrize("kind", list(bad_exports.KINDS))
+def test_a_bad_implementation_module_is_a_usage_error(kind: str, tmp_path: Path) -> None:
+    name = bad_exports.make(tmp_path, kind)
+    out = _run(["verify", "--impl", name], cwd=tmp_path)
+    assert out.returncode == 2, (out.stdout, out.stderr)
+    assert out.stdout == ""
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("workerjob verify: ")
+    assert bad_exports.KINDS[kind][1] in lines[0]
+
+
+@pytest.mark.parametrize(("args", "env", "message"), [
+    (["verify", "--impl", ""], {}, "workerjob verify: --impl names no module"),
+    (["verify"], {"HYPOTHESIS_PROFILE": "bogus"},
+     "workerjob verify: HYPOTHESIS_PROFILE='bogus' is not a workerjob profile"),
+    (["verify", "--database", ""], {}, "workerjob verify: --database names nothing"),
+])
+def test_usage_errors_are_one_line_exit_2(args: list[str], env: dict[str, str],
+                                          message: str) -> None:
+    out = _run(args, **env)  # type: ignore[arg-type]
+    assert out.returncode == 2
+    assert out.stderr.strip().splitlines() == [out.stderr.strip()]
+    assert out.stderr.startswith(message)
+
+
+def test_an_unknown_option_shows_the_commands_usage() -> None:
+    out = _run(["verify", "--bogus"])
+    assert out.returncode == 2
+    assert out.stderr.startswith("usage: workerjob verify ")
+    assert "workerjob verify: error: unrecognized arguments: --bogus" in out.stderr
+
+
+# --- what the implementation prints ---------------------------------------------------
+
+
+def test_what_the_implementation_prints_goes_to_stderr() -> None:
+    out = _run(["verify", "--impl", "tests.fixtures.printing", "--examples", "10",
+                "--seed", "1", "--json", "--no-database"])
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["conforms"] is True  # stdout is the summary alone
+    assert "printing: imported" in out.stderr
+    assert "printing: add_or_run_now(" in out.stderr
+
+
+def test_what_the_implementation_prints_never_enters_the_driver_protocol() -> None:
+    driver = [sys.executable, "-m", "workerjob.conformance.traces.driver_impl",
+              "--impl", "tests.fixtures.printing"]
+    out = _run(["drive", "--examples", "10", "--seed", "1", "--", *driver])
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "conforms" in out.stdout
+
+
+def test_an_interrupt_swallowed_by_the_body_still_exits_130(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from workerjob.conformance.stateful import interrupts
+
+    def body() -> int:
+        # what an implementation's `except BaseException: pass` does
+        with contextlib.suppress(KeyboardInterrupt):
+            signal.raise_signal(signal.SIGINT)
+        return 0
+
+    assert interrupts.guarded("workerjob x", body) == 130
+    assert capsys.readouterr().err == "workerjob x: interrupted\n"
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored
+
+
+_WEAKREF_INTERRUPT = """
+import gc, sys, weakref
+from workerjob.conformance.stateful import interrupts
+
+class Thing:
+    pass
+
+def callback(_):
+    raise KeyboardInterrupt
+
+def body():
+    interrupts._state["hits"] = 1  # as the handler does on the first Ctrl-C
+    thing = Thing()
+    ref = weakref.ref(thing, callback)
+    del thing
+    gc.collect()
+    return 0
+
+sys.exit(interrupts.guarded("workerjob test", body))
+"""
+
+
+def test_an_interrupt_in_a_weakref_callback_prints_no_traceback() -> None:
+    """Regression: a Ctrl-C that landed in a weak reference's callback (the loop holds
+    tasks weakly) was printed by Python as "Exception ignored in ..." with a traceback.
+    In a process of its own: pytest replaces the hook that prints it."""
+    done = subprocess.run([sys.executable, "-c", _WEAKREF_INTERRUPT], capture_output=True,
+                          text=True, timeout=60, check=False)
+    assert done.returncode == 130
+    assert "Traceback" not in done.stderr
+    assert done.stderr.strip() == "workerjob test: interrupted"
