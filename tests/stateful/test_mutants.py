@@ -17,20 +17,6 @@ BUDGET = 200  # examples per level: `workerjob verify`'s default
 SEED = 20261128  # fixed, so the verdicts replay; the Hypothesis runs differ by seed
 SEEDS = (SEED, 1, 2)
 
-# `one_task_for_all` may die, when the continuation that raises is the last of its task,
-# of a task exception that only garbage collection reports (and whether the collection
-# has reported it by the end of the run depends on what ran before): a harness artefact
-# that the controllable loop does not rule out yet, not the mutant's kill.
-NEEDS_LOOP_FIX = {("one_task_for_all", s) for s in SEEDS}
-
-
-def _case(mutant: str, seed_value: int) -> object:
-    if (mutant, seed_value) in NEEDS_LOOP_FIX:
-        return pytest.param(mutant, seed_value, marks=pytest.mark.xfail(
-            strict=False, reason="needs issue 10's loop fix"))
-    return pytest.param(mutant, seed_value)
-
-
 def report_of(subject: str, seed_value: int) -> str | None:
     result = run_campaign(load_subject(subject), examples=BUDGET, seed_value=seed_value,
                           shrink=False)
@@ -38,7 +24,7 @@ def report_of(subject: str, seed_value: int) -> str | None:
 
 
 @pytest.mark.parametrize(("mutant", "seed_value"),
-                         [_case(m, s) for m in MUTANTS for s in SEEDS])
+                         [(m, s) for m in MUTANTS for s in SEEDS])
 def test_mutant_is_killed(mutant: str, seed_value: int) -> None:
     report = report_of(f"tests.mutants.{mutant}", seed_value)
     assert report is not None, f"{mutant} survived: {MUTANTS[mutant]}"
