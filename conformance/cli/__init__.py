@@ -78,7 +78,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     # The command is the first word that is not an option (the top level has none but
     # -h); `workerjob --help` and `workerjob` alone load no command at all.
     first = next((a for a in args_list if not a.startswith("-")), None)
-    parser, parsers = _build(only=first if first in COMMANDS else "")
+    command = first if first in COMMANDS else ""
+    # Guarded from the start: a Ctrl-C while the command's modules are imported (a
+    # second of start-up) is one line and exit 130 like any other.
+    prog = f"workerjob {command}" if command else "workerjob"
+    return interrupts.guarded(prog, lambda: _dispatch(args_list, command))
+
+
+def _dispatch(args_list: list[str], command: str) -> int:
+    parser, parsers = _build(only=command)
     args, unknown = parser.parse_known_args(args_list)
     if args.command is None:
         if unknown:
@@ -88,4 +96,4 @@ def main(argv: Sequence[str] | None = None) -> int:
     if unknown:  # `verify --bogus`: verify's usage, not the top-level one
         parsers[args.command].error(f"unrecognized arguments: {' '.join(unknown)}")
     module, _ = COMMANDS[args.command]
-    return interrupts.guarded(f"workerjob {args.command}", lambda: _load(module).run(args))
+    return _load(module).run(args)

@@ -10,7 +10,7 @@ else `~/.cache/workerjob/examples`), which the report names, and never a
 - `--database PATH`: a directory (Hypothesis' `DirectoryBasedExampleDatabase`);
 - `--database redis://host:port/db`: a Redis server shared by a team or CI
   (`RedisExampleDatabase`; needs the optional `redis` package:
-  `pip install 'hypothesis[redis]'`);
+  `pip install 'workerjob[redis]'`);
 - `--no-database`: none at all, so the seed alone decides the run.
 
 The `ci` profile has no database unless `--database` names one.
@@ -87,7 +87,7 @@ def _redis(url: str) -> ExampleDatabase:
         from hypothesis.extra.redis import RedisExampleDatabase
     except ImportError:
         raise DatabaseError(f"--database {url}: a Redis database needs the redis package "
-                            "(pip install 'hypothesis[redis]')") from None
+                            "(pip install 'workerjob[redis]')") from None
     try:
         client = redis.Redis.from_url(url)
         client.ping()  # now, not halfway through a campaign

@@ -125,6 +125,8 @@ def _call_by_hand(call: Callable[[], Any]) -> TypeError | str:
         return exc
     except StopIteration:
         return "it returned"
+    except KeyboardInterrupt:  # Ctrl-C, or the watchdog's ExampleHung: not the subject's answer
+        raise
     except BaseException as exc:  # the subject's own failure, reported as such
         return f"it raised {type(exc).__name__}"
     return "it returned"

@@ -128,6 +128,8 @@ def watched(machine: type[Any], watchdog: Watchdog) -> type[Any]:
             finally:
                 watchdog.disarm()
             interrupts.check()
+            if watchdog.fired is not None:  # swallowed on the way (an `except BaseException`
+                raise watchdog.fired        # of the subject's or the harness's): still a hang
 
     Watched.__name__ = Watched.__qualname__ = machine.__name__
     return Watched

@@ -82,6 +82,15 @@ def test_ctrl_c_exits_130_with_one_line(args: list[str]) -> None:
     assert took < 10
 
 
+@pytest.mark.parametrize("after", [0.15, 0.3])
+def test_ctrl_c_during_start_up_is_one_line(after: float) -> None:
+    """Regression: a Ctrl-C while the command's modules were still being imported (before
+    the handler was installed) printed Python's traceback."""
+    code, err, _ = _interrupt(["verify", "--no-database"], after=after)
+    assert code == 130
+    _one_line_interrupted(err, "verify")
+
+
 def test_ctrl_c_in_check_trace_reading_stdin_is_130_not_2() -> None:
     code, err, _ = _interrupt(["check-trace", "-"], after=2.0, stdin=subprocess.PIPE)
     assert code == 130
@@ -115,6 +124,17 @@ def test_a_hang_becomes_a_verdict_naming_the_operation() -> None:
     assert "schedule (one column per task)" in out.stdout
     assert "--example-timeout 1" in out.stdout  # the replay repeats the bound
     assert "Traceback" not in out.stderr
+
+
+def test_a_hang_in_a_call_made_by_hand_is_a_hang_not_an_answer() -> None:
+    """Regression: a hang inside the bad-input check's own call was caught as the
+    subject's answer ("it raised ExampleHung, not a TypeError"), and shrunk."""
+    out = _run(["verify", "--impl", "tests.fixtures.busy_complete", "--level",
+                "continuations", "--example-timeout", "1", "--seed", "1", "--no-database"])
+    assert out.returncode == 1, out.stderr
+    assert "hang at the continuations level" in out.stdout
+    assert "busy_complete.py" in out.stdout and "in complete()" in out.stdout
+    assert "ExampleHung" not in out.stdout
 
 
 def test_example_timeout_must_be_positive() -> None:

@@ -21,7 +21,7 @@ def shown() -> tuple[str, str]:
 
 def test_the_readme_example_prints_what_the_readme_shows() -> None:
     command, output = shown()
-    assert command == "python examples/retry_and_timeout.py"
+    assert command == ".venv/bin/python examples/retry_and_timeout.py"
     run = subprocess.run([sys.executable, "examples/retry_and_timeout.py"], cwd=ROOT,
                          capture_output=True, text=True, timeout=60, check=True)
     assert run.stdout == output

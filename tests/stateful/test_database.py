@@ -98,7 +98,7 @@ def test_replay_names_the_spec_when_not_atomic(tmp_path: Path) -> None:
 
 def test_a_redis_url_needs_the_redis_package(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "redis", None)  # as if not installed
-    with pytest.raises(db.DatabaseError, match=r"pip install 'hypothesis\[redis\]'"):
+    with pytest.raises(db.DatabaseError, match=r"pip install 'workerjob\[redis\]'"):
         db.choose("redis://localhost:6379/0", disabled=False)
 
 
