@@ -165,7 +165,7 @@ KILLS: dict[str, tuple[str, ...]] = {
     "overwrite_done": (SECOND_COMPLETE_ACCEPTED,),
     "lost_on_failure": (NEVER_STARTED, RUNNING_AFTER_COMPLETION),
     "drain_then_await": (NEVER_STARTED, REPLACED_RAN, STARTED_BY_ANOTHER_ADD),
-    "stale_token": (CANCEL_LOST,),
+    "stale_token": (CANCEL_LOST, CANCELLED_AFTER_RUN),
     "awaits_continuation": (ADD_NEVER_RETURNED,),
     "wait_swallows_failure": (WAIT_SWALLOWED,),
     "one_task_for_all": (NEVER_STARTED,),

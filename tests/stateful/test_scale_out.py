@@ -31,7 +31,11 @@ def env() -> dict[str, str]:
 
 
 def verify(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "workerjob.conformance.cli", "verify", *args],
+    """`workerjob verify` in `cwd`, with an example database of its own there (the
+    default one is the user's, shared with every other run)."""
+    database = ["--database", str(cwd / "examples")]
+    return subprocess.run([sys.executable, "-m", "workerjob.conformance.cli", "verify",
+                           *database, *args],
                           cwd=cwd, env=env(), capture_output=True, text=True, check=False,
                           timeout=600)
 
@@ -71,14 +75,14 @@ def test_workers_split_a_conforming_campaign(tmp_path: Path) -> None:
     done = verify(tmp_path, "--workers", "2")
     assert done.returncode == 0, done.stderr
     assert "workerjob.impl conforms" in done.stdout
-    assert "--workers 2)" in done.stdout  # the replay line names the workers
+    assert "--workers 2 --database" in done.stdout  # the replay line names the workers
 
 
 def test_a_failure_found_by_a_worker_replays_from_the_shared_database(tmp_path: Path) -> None:
     first = verify(tmp_path, "--impl", "tests.mutants.lost_on_failure", "--workers", "2",
                    "--seed", "5")
     assert first.returncode == 1, first.stderr
-    assert "replay with --seed 5 --examples 200 --workers 2" in first.stdout
+    assert "--seed 5 --examples 200 --workers 2" in first.stdout
     # One example, another seed, one process: only the database can bring it back.
     again = verify(tmp_path, "--impl", "tests.mutants.lost_on_failure", "--examples", "1",
                    "--seed", "99", "--json")

@@ -64,7 +64,7 @@ def test_the_implementation_conforms_at_the_timeouts_level() -> None:
 
 def test_a_subject_without_the_options_skips_the_level() -> None:
     result = run_campaign(load_subject("tests.mutants.base"), examples=5, seed_value=SEED)
-    assert result.skipped == ["timeouts"] and result.conforms
+    assert "timeouts" in result.skipped and result.conforms
     assert [r.level for r in result.levels] == ["continuations", "job"]
 
 
