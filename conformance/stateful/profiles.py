@@ -11,7 +11,12 @@ import os
 
 from hypothesis import HealthCheck, settings
 
+# On Hypothesis' own "default" profile, not on whatever is loaded at import: where the
+# environment says CI (`CI=true`), Hypothesis loads its built-in "ci" profile as the
+# default (derandomized, no database), and a profile built on it would make `dev` mean
+# another thing on a CI machine: other examples, no database, `--seed` ignored.
 _COMMON = settings(
+    settings.get_profile("default"),
     deadline=None,  # steps of a controlled loop have no meaningful wall time
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
