@@ -73,7 +73,11 @@ def test_database_path_and_no_database(tmp_path: Path) -> None:
 def test_the_replay_command_reproduces_even_with_a_local_hypothesis_folder(
         tmp_path: Path, flags: list[str]) -> None:
     cache = tmp_path / "cache"
-    first = _verify(["--impl", MUTANT, "--seed", "5", *flags], tmp_path, cache)
+    # Shrinking on its default time budget may stop at another example of the same
+    # violation on a loaded machine: with time enough it ends at one, run after run
+    # (the replay command carries the flag).
+    first = _verify(["--impl", MUTANT, "--seed", "5", "--shrink-time", "60", *flags],
+                    tmp_path, cache)
     assert first.returncode == 1
     replay = _replay(first.stdout)
     assert replay[:2] == ["--level", "continuations"]
