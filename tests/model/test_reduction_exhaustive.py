@@ -76,7 +76,9 @@ def disagreements(bound: Bound, spec: Spec = ATOMIC) -> Iterator[str]:
             continue
         if p.violation is not None:
             continue
-        for obs in _next_observations(spec, bound, p.states, invoked):
+        # Sorted: the order of a set of observations changes with the hash seed, and
+        # the first disagreement found (the one a failure shows) with it.
+        for obs in sorted(_next_observations(spec, bound, p.states, invoked), key=str):
             todo.append((_observe(p, obs), _observe(r, obs),
                          invoked + isinstance(obs, Invoke), (*trace, obs)))
 
@@ -97,9 +99,6 @@ def test_reduced_oracle_agrees_with_the_plain_one_under_token_read_early() -> No
     assert found is None, f"the reduced oracle disagrees with the plain one on:\n{found}"
 
 
-@pytest.mark.xfail(strict=False, reason="order-dependent since the merges: passes alone, "
-                   "fails after other model tests in one process (a cache the monkeypatch "
-                   "does not reach); to be found")
 def test_the_exhaustive_check_finds_the_gap_reopened(monkeypatch: pytest.MonkeyPatch) -> None:
     """A reduction that leaves the job's own steps out of the dependence (the gap once
     closed in `dependent_ops`) is caught at the job's bound."""
@@ -110,7 +109,11 @@ def test_the_exhaustive_check_finds_the_gap_reopened(monkeypatch: pytest.MonkeyP
     finally:
         monkeypatch.undo()
         _clear_caches()
-    assert found is not None and "run() returned" in found
+    # Which trace is found first depends on the order of the search; each is a race
+    # between an operation and one of the job's own steps (run() ending, or a hard
+    # cancel that completes the job).
+    assert found is not None
+    assert "run() returned" in found or "task_handle.cancel" in found, found
 
 
 def _clear_caches() -> None:
