@@ -68,7 +68,7 @@ from workerjob.conformance.traces.trace_format import (
 )
 from workerjob.model import Invoke, Observation, Oracle, Spec
 
-from . import scheduler_drive
+from . import capabilities, scheduler_drive
 
 PROTOCOL_VERSION = 1
 DEFAULT_TIMEOUT = 10.0  # seconds a read may wait: the driver's start-up included
@@ -91,11 +91,12 @@ ERRORS: tuple[JsonObject | None, ...] = (
 )
 errors = st.sampled_from(ERRORS)
 OPS = frozenset({"add_or_run_now", "complete", "cancel", "state", "launch", "hard_cancel",
-                 "wait"})
+                 "wait", *capabilities.KNOWN})
 
 
-def _raw_steps(level: Level) -> st.SearchStrategy[JsonObject]:
-    """One step before numbering. Settle first: what a deleted step shrinks towards."""
+def _raw_steps(level: Level, extra: frozenset[str] = frozenset()) -> st.SearchStrategy[JsonObject]:
+    """One step before numbering. Settle first: what a deleted step shrinks towards.
+    `extra`: the operations beyond v1 the driver announced (`capabilities`)."""
     common: list[st.SearchStrategy[JsonObject]] = [
         st.just({"do": "settle"}),
         st.builds(lambda key, worker, behaviour: {"do": "add_or_run_now", "key": key,
@@ -115,6 +116,7 @@ def _raw_steps(level: Level) -> st.SearchStrategy[JsonObject]:
                       st.sampled_from([None, "stop"])),
             st.just({"do": "wait"}),
         ]
+        common += [st.just({"do": op}) for op in capabilities.STATUS_READS if op in extra]
     return st.one_of(common)
 
 
@@ -160,9 +162,11 @@ def normalize(raw: Sequence[JsonObject]) -> list[JsonObject]:
     return out
 
 
-def scenarios(level: Level) -> st.SearchStrategy[list[JsonObject]]:
-    """Step lists for one level; they shrink by dropping and simplifying steps."""
-    return st.lists(_raw_steps(level), max_size=MAX_STEPS).map(normalize)
+def scenarios(level: Level,
+              extra: frozenset[str] = frozenset()) -> st.SearchStrategy[list[JsonObject]]:
+    """Step lists for one level; they shrink by dropping and simplifying steps. `extra`:
+    the operations beyond v1 that the driver announced, drawn too."""
+    return st.lists(_raw_steps(level, extra), max_size=MAX_STEPS).map(normalize)
 
 
 def scenario_message(number: int, level: Level, steps: list[JsonObject]) -> JsonObject:
@@ -224,6 +228,7 @@ class DriverProcess:
         self.max_line_bytes = max_line_bytes
         self.grace = grace
         self.lines_read = 0
+        self.supports: frozenset[str] = frozenset()  # announced by its hello line, if any
         self._out: queue.Queue[_Output] = queue.Queue(QUEUED_LINES)
         self._stopping = threading.Event()
         self._err = bytearray()
@@ -319,6 +324,14 @@ class DriverProcess:
             raise DriverError(f"driver output line {self.lines_read} is longer than "
                               f"{self.max_line_bytes} bytes")
         content, newline = split_line(out.raw, self.lines_read, self.max_line_bytes)
+        if self.lines_read == 1:  # a driver's first line may be its hello (capabilities.py)
+            try:
+                announced = capabilities.announced(content)
+            except capabilities.BadHello as exc:
+                raise DriverError(f"driver output line 1: {exc}") from None
+            if announced is not None:
+                self.supports = announced
+                return self.read()
         return self.lines_read, content, newline
 
     def stderr_tail(self) -> str:
@@ -426,6 +439,18 @@ class Session:
         self.events = 0
         self.broken: DriverError | None = None
 
+    def extra_ops(self, level: Level) -> frozenset[str]:
+        """The operations beyond v1 to draw into `level`'s scenarios: those the driver
+        announced in its hello line. Known once its first line is read: before that, an
+        empty scenario is sent (every v1 driver answers one) to read it."""
+        if level != "job":
+            return frozenset()
+        if self.process.lines_read == 0:
+            run = self.run(level, [])
+            if run.violation is not None:  # an empty scenario cannot fail; its answer did
+                raise DriverError(f"scenario {run.number} (no steps): {run.violation}")
+        return self.process.supports & capabilities.KNOWN
+
     def run(self, level: Level, steps: list[JsonObject]) -> ScenarioRun:
         if self.broken is not None:
             raise DriverError(f"(the driver broke earlier) {self.broken}")
@@ -524,6 +549,7 @@ class LevelResult:
     level: Level
     scenarios: int = 0
     failing: ScenarioRun | None = None
+    extra: frozenset[str] = frozenset()  # operations beyond v1 drawn (the driver's hello)
 
 
 @dataclass
@@ -565,7 +591,11 @@ def check_level(session: Session, level: Level, *, examples: int, seed_value: in
                 shrink: bool = True) -> LevelResult:
     """One level's campaign on an open session. `_Abort` escapes when the driver breaks
     before any violation was found."""
-    result = LevelResult(level)
+    try:
+        extra = session.extra_ops(level)
+    except DriverError as exc:
+        raise _Abort(exc) from None
+    result = LevelResult(level, extra=extra)
     phases = list(Phase) if shrink else [Phase.explicit, Phase.reuse, Phase.generate]
 
     @seed(seed_value)
@@ -573,7 +603,7 @@ def check_level(session: Session, level: Level, *, examples: int, seed_value: in
               print_blob=False, derandomize=False,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                      HealthCheck.filter_too_much])
-    @given(steps=scenarios(level))
+    @given(steps=scenarios(level, extra))
     def scenario(steps: list[JsonObject]) -> None:
         try:
             run = session.run(level, steps)
@@ -752,7 +782,8 @@ def as_json(result: DriveResult) -> JsonObject:
         "scenarios": result.scenarios, "events": result.events,
         "seconds": round(result.seconds, 3),
         "levels": [{"level": r.level, "scenarios": r.scenarios,
-                    "violation": r.failing is not None} for r in result.levels],
+                    "violation": r.failing is not None, "beyond_v1": sorted(r.extra)}
+                   for r in result.levels],
         "broken": result.broken,
         "failing": None if failing is None else {
             "level": failing.level, "steps": failing.steps, "report": failing.violation,
@@ -787,8 +818,10 @@ def report(result: DriveResult, args: argparse.Namespace) -> None:
         say(f"workerjob drive: the driver `{result.command}` is broken: {result.broken}\n"
             f"{summary}", sys.stderr)
     else:
+        beyond = sorted(set().union(*(r.extra for r in result.levels)))
         print(f"{result.command} conforms to the {result.spec} spec through the driver "
-              f"protocol: {summary}; departures in force: {in_force}")
+              f"protocol: {summary}; departures in force: {in_force}"
+              + (f"; judged beyond v1: {', '.join(beyond)}" if beyond else ""))
 
 
 if __name__ == "__main__":

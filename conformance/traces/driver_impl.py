@@ -1,7 +1,7 @@
 """The reference driver: the driver protocol (DRIVER.md) spoken for a Python subject.
 
     python -m workerjob.conformance.traces.driver_impl [--impl MODULE] [--loop controlled|asyncio]
-                                                [--schedule fifo|random]
+                                                [--schedule fifo|random] [--v1]
 
 It reads scenarios from stdin, one JSON object per line, runs each on a fresh event
 loop against `workerjob.impl` (or the module named by `--impl`, as `verify` loads it),
@@ -13,6 +13,8 @@ and answers each with the v1 trace events it observed, then
 checks the bundled implementation the way a Rust or Go implementation is checked,
 through a pipe (name the Python workerjob is installed in: a bare `python` may be
 another). What the implementation prints goes to stderr: stdout is the protocol's.
+Its first line is a hello announcing `is_active` and `is_complete` (`capabilities`);
+`--v1` leaves it out, so that the driver speaks plain v1 and is sent v1 scenarios only.
 
 The interleaving is the driver's business. By default a scenario runs on the kit's
 `ControlledLoop` in FIFO order (`--schedule random` picks each step at random, seeded
@@ -48,6 +50,7 @@ from workerjob.conformance.stateful.subject import (
     run_outcome,
     task_error,
 )
+from workerjob.conformance.traces import capabilities
 from workerjob.conformance.traces.jsonl import JsonObject
 from workerjob.conformance.traces.trace_format import dumps, observation_to_json
 from workerjob.model import (
@@ -56,6 +59,8 @@ from workerjob.model import (
     Complete,
     HardCancel,
     Invoke,
+    IsActive,
+    IsComplete,
     Launch,
     Observation,
     Ok,
@@ -274,6 +279,9 @@ class ScenarioRunner:
             return HardCancel(msg), lambda: job.task_handle.cancel(msg), nothing
         if do == "wait":
             return Wait(), lambda: job.wait(), nothing
+        if do in capabilities.STATUS_READS:  # announced in the hello line
+            status: Op = IsActive() if do == "is_active" else IsComplete()
+            return status, lambda: getattr(job, do)(), _boolean
         raise DriverProblem(f"unknown step {do!r}")
 
     def continuation(self, cont: int, behaviour: str) -> Any:
@@ -295,6 +303,12 @@ class ScenarioRunner:
                 await asyncio.shield(runner.gate)  # shield: many continuations share it
 
         return body
+
+
+def _boolean(value: Any) -> Result:
+    if not isinstance(value, bool):
+        raise Untranslatable(f"{value!r}, not a bool")
+    return Ok(value)
 
 
 async def _rounds(n: int) -> None:
@@ -322,8 +336,12 @@ def _scheduler_events(subject: Subject, scenario: JsonObject, loop_kind: str, sc
 
 
 def serve(subject: Subject, source: BinaryIO, out: BinaryIO, *, loop_kind: str = "controlled",
-          schedule: str = "fifo") -> None:
-    """Answer every scenario on `source` until it ends."""
+          schedule: str = "fifo", supports: frozenset[str] = capabilities.KNOWN) -> None:
+    """Announce `supports` (no hello line when empty: plain v1), then answer every
+    scenario on `source` until it ends."""
+    if supports:
+        _answer(out, capabilities.hello(supports))
+        out.flush()
     for raw in source:
         number: Any = None
         try:
@@ -360,6 +378,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--schedule", choices=("fifo", "random"), default="fifo",
                         help="controlled loop: FIFO (default) or a random schedule seeded "
                         "by the scenario")
+    parser.add_argument("--v1", action="store_true",
+                        help="speak plain v1: announce nothing beyond it (no hello line)")
     args = parser.parse_args(argv)
     try:
         subject = load_subject(args.impl)
@@ -369,7 +389,8 @@ def main(argv: list[str] | None = None) -> int:
     protocol = _protocol_stream()
     try:
         serve(subject, sys.stdin.buffer, protocol, loop_kind=args.loop,
-              schedule=args.schedule)
+              schedule=args.schedule,
+              supports=frozenset() if args.v1 else capabilities.KNOWN)
     except KeyboardInterrupt:
         return 130  # Ctrl-C reaches the driver's whole process group: the kit says so
     except BrokenPipeError:
