@@ -68,7 +68,7 @@ from workerjob.conformance.traces.trace_format import (
 )
 from workerjob.model import Invoke, Observation, Oracle, Spec
 
-from . import capabilities, scheduler_drive
+from . import capabilities, scheduler_drive, timeouts_drive
 
 PROTOCOL_VERSION = 1
 DEFAULT_TIMEOUT = 10.0  # seconds a read may wait: the driver's start-up included
@@ -708,9 +708,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="scenarios per level (default: 200)")
     parser.add_argument("--seed", type=_seed, default=None, metavar="N",
                         help="seed of the campaign (default: random, printed)")
-    parser.add_argument("--level", choices=["continuations", "job", "all", "scheduler"],
+    parser.add_argument("--level", choices=["continuations", "job", "all", "scheduler",
+                                            "timeouts"],
                         default="all", help="drive Continuations alone, the WorkerJob, or "
-                        "both (default); or a JobScheduler (scheduler scenarios, DRIVER.md)")
+                        "both (default); or a JobScheduler, or a job with timeouts and "
+                        "retries (their own scenarios, DRIVER.md)")
     spec_choice.add_options(parser)
     parser.add_argument("--timeout", type=_seconds, default=DEFAULT_TIMEOUT, metavar="SECONDS",
                         help=f"longest wait for a line from the driver (default: "
@@ -737,9 +739,11 @@ def run(args: argparse.Namespace) -> int:
               "COMMAND [ARG ...])", file=sys.stderr)
         return 2
     seed_value = args.seed if args.seed is not None else random.randrange(2**32)
-    if args.level == "scheduler":
+    if args.level in ("scheduler", "timeouts"):
+        campaign = {"scheduler": scheduler_drive.run_campaign,
+                    "timeouts": timeouts_drive.run_campaign}[args.level]
         try:
-            return scheduler_drive.run_campaign(
+            return campaign(
                 lambda: DriverProcess(command, timeout=args.timeout,
                                       max_line_bytes=args.max_line_bytes),
                 DriverError, command=one_line(" ".join(command), 200), examples=args.examples,

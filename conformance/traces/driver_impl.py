@@ -75,6 +75,7 @@ from workerjob.model import (
 )
 
 from .scheduler_drive import SchedulerScenario
+from .timeouts_drive import TimeoutsScenario
 
 PROTOCOL_VERSION = 1
 SETTLE_ROUNDS = 64  # stock loop: trips round the loop that count as "nothing more happens"
@@ -335,6 +336,30 @@ def _scheduler_events(subject: Subject, scenario: JsonObject, loop_kind: str, sc
         host.teardown()
 
 
+def _timeouts_events(subject: Subject, scenario: JsonObject, loop_kind: str, schedule: str,
+                     seed: int) -> list[JsonObject]:
+    """A timeouts scenario (conformance/traces/timeouts_drive.py): virtual time, so on
+    the controlled loop only, settled as for the other levels (time passing)."""
+    from workerjob.conformance.stateful.timeouts import supports
+
+    if not supports(subject):
+        raise DriverProblem(f"{subject.name} has no timeout=, grace=, retry= options "
+                            "(ENHANCEMENTS.md)")
+    if loop_kind != "controlled":
+        raise DriverProblem("the timeouts level needs virtual time: --loop controlled")
+    host = ScenarioRunner(subject, {"level": "continuations", "steps": []}, loop_kind,
+                          schedule, seed)  # for its loop, settle() and teardown()
+    try:
+        events = TimeoutsScenario(subject, scenario, host.loop, host.settle,
+                                  host.untranslatable).run()
+    finally:
+        host.closed = True
+        host.teardown()
+    if host.problem is not None:
+        raise DriverProblem(host.problem)
+    return events
+
+
 def serve(subject: Subject, source: BinaryIO, out: BinaryIO, *, loop_kind: str = "controlled",
           schedule: str = "fifo", supports: frozenset[str] = capabilities.KNOWN) -> None:
     """Announce `supports` (no hello line when empty: plain v1), then answer every
@@ -353,6 +378,8 @@ def serve(subject: Subject, source: BinaryIO, out: BinaryIO, *, loop_kind: str =
             seed = zlib.crc32(raw)
             if scenario.get("level") == "scheduler":
                 events = _scheduler_events(subject, scenario, loop_kind, schedule, seed)
+            elif scenario.get("level") == "timeouts":
+                events = _timeouts_events(subject, scenario, loop_kind, schedule, seed)
             else:
                 events = ScenarioRunner(subject, scenario, loop_kind, schedule, seed).run()
         except (DriverProblem, ValueError, KeyError, TypeError) as exc:

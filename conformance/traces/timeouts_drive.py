@@ -1,0 +1,609 @@
+"""`workerjob drive --level timeouts`: timeouts and retries checked through the driver
+protocol (DRIVER.md, "Timeouts scenarios").
+
+Both sides of the exchange, as `scheduler_drive` is for the scheduler:
+
+- the kit's side: `scenarios()` draws a job's options (a timeout, a grace period, a
+  retry policy), a script of attempts (how long each runs in virtual seconds, whether
+  it stops when the token is cancelled, how it ends) and steps (launch, cancel, hard
+  cancel, wait, read, virtual time passing, settle); `exchange()` sends one to a driver
+  and checks the timeouts-level trace events it answers with against
+  `workerjob.model.timeouts` (`TimeoutsOracle`); `check_timeouts()` is the campaign;
+- the reference driver's side: `TimeoutsScenario` runs one scenario on a controlled
+  loop (virtual time) against a subject that has the options, for `driver_impl`.
+
+What the trace carries is what the model judges: the order of events, not their
+instants (the trace format has no clock). The instant checks of the `verify` level
+(the deadline, the grace period and each backoff to the exact instant, no timer left)
+need the kit's own loop and are `verify`'s alone.
+
+Scenario message: `{"scenario": n, "version": 1, "level": "timeouts", "options":
+{"timeout": 1.0, "grace": null, "retry": {...} | null}, "continuations": [1, 2],
+"attempts": [{"runs": 0.5, "ends": "flaky", "cooperative": true}, ...], "steps": [...]}`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import json
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from hypothesis import HealthCheck, Phase, given, seed, settings
+from hypothesis import strategies as st
+from hypothesis.errors import HypothesisException
+from hypothesis.reporting import with_reporter
+
+from workerjob.conformance.stateful.subject import (
+    Subject,
+    Untranslatable,
+    completion_type,
+    phase,
+    raised,
+    task_error,
+)
+from workerjob.conformance.traces.jsonl import JsonlError, JsonObject, decode_last, one_line
+from workerjob.conformance.traces.trace_format import TraceFormatError, dumps, header_to_json
+from workerjob.model import Ok, Result, RunOutcome
+from workerjob.model.timeouts import (
+    AttemptEnded,
+    AttemptStarted,
+    Cancelled,
+    DeadlineCancel,
+    HardCancelled,
+    Launched,
+    Observation,
+    Options,
+    Read,
+    Start,
+    TimeoutsOracle,
+    WaitCalled,
+    WaitReturned,
+    initial,
+)
+
+from . import timeouts
+
+PROTOCOL_VERSION = 1
+JOB_WORKER = "job-worker"
+CONTINUATIONS = (1, 2)
+MAX_STEPS = 16
+RETRYABLE = "FlakyError"  # the error type the scenarios' retry policies retry on
+ENDS = ("returns", "flaky", "fatal")
+ADVANCES = (0.25, 0.5, 1.0, 3.0)
+
+# --- the kit's side: scenarios ------------------------------------------------------------
+
+_retry = st.fixed_dictionaries({
+    "max_attempts": st.sampled_from([2, 3, 1]),
+    "initial": st.sampled_from([0.25, 0.5]),
+    # A factor of 1 (a constant backoff) less often, as the verify level draws it.
+    "factor": st.sampled_from([2.0, 3.0, 2.0, 1.0]),
+    "max_delay": st.sampled_from([0.75, 10.0]),
+})
+# Weighted: retries need a retry policy and attempts that fail with a retryable error;
+# 1.0 is the drawn timeout's instant, where run() ending races the deadline.
+_attempt = st.fixed_dictionaries({
+    "runs": st.sampled_from([0.5, 1.0, 0.0, 4.0, 1.0]),
+    "ends": st.sampled_from(["flaky", "returns", "fatal", "flaky"]),
+    "cooperative": st.booleans(),
+})
+
+
+@st.composite
+def _options(draw: st.DrawFn) -> JsonObject:
+    timeout = draw(st.sampled_from([1.0, None, 2.5]))
+    grace = draw(st.sampled_from([None, 0.5, 0.0])) if timeout is not None else None
+    retry = draw(st.one_of(_retry, _retry, st.none()))
+    return {"timeout": timeout, "grace": grace, "retry": retry}
+
+
+def _raw_steps() -> st.SearchStrategy[JsonObject]:
+    """One step before numbering. Settle first: what a deleted step shrinks towards."""
+    return st.one_of(
+        st.just({"do": "settle"}),
+        st.just({"do": "launch"}),
+        st.builds(lambda s: {"do": "advance", "seconds": s}, st.sampled_from(ADVANCES)),
+        st.just({"do": "read"}),
+        st.just({"do": "cancel"}),
+        st.just({"do": "wait"}),
+        st.builds(lambda msg: {"do": "hard_cancel", "msg": msg}, st.sampled_from([None, "stop"])),
+    )
+
+
+def normalize(raw: Sequence[JsonObject]) -> list[JsonObject]:
+    """Keep a scenario within what the kit promises a driver (DRIVER.md): one launch;
+    `wait` (one, id 1: a job is waited once) and `hard_cancel` (one) only after it; no
+    empty settles.
+    Then the end every scenario has: a launch if none came, a settle (the job runs
+    out), a read."""
+    out: list[JsonObject] = []
+    launched = False
+    waits = hard_cancels = 0
+    for original in raw:
+        step = dict(original)
+        do = step["do"]
+        if do == "settle" and (not out or out[-1]["do"] == "settle"):
+            continue
+        if do == "launch":
+            if launched:
+                continue
+            launched = True
+        if do == "wait":
+            if not launched or waits == 1:
+                continue
+            waits += 1
+            step = {"do": "wait", "id": waits}
+        if do == "hard_cancel":
+            if not launched or hard_cancels == 1:
+                continue
+            hard_cancels += 1
+        out.append(step)
+    if not launched:
+        out.append({"do": "launch"})
+    if [s["do"] for s in out[-2:]] != ["settle", "read"]:  # (already there: idempotent)
+        if out[-1]["do"] != "settle":
+            out.append({"do": "settle"})
+        out.append({"do": "read"})
+    return out
+
+
+@dataclass(frozen=True)
+class Scenario:
+    options: JsonObject
+    attempts: list[JsonObject]
+    steps: list[JsonObject]
+
+    def message(self, number: int) -> JsonObject:
+        return {"scenario": number, "version": PROTOCOL_VERSION, "level": "timeouts",
+                "options": self.options, "continuations": list(CONTINUATIONS),
+                "attempts": self.attempts, "steps": self.steps}
+
+    def model_options(self) -> Options:
+        retry = self.options["retry"]
+        return Options(self.options["timeout"], self.options["grace"],
+                       1 if retry is None else retry["max_attempts"])
+
+
+def scenarios() -> st.SearchStrategy[Scenario]:
+    return st.builds(Scenario, _options(), st.lists(_attempt, min_size=1, max_size=3),
+                     st.lists(_raw_steps(), max_size=MAX_STEPS).map(normalize))
+
+
+def header(scenario: Scenario) -> JsonObject:
+    return header_to_json(timeouts.header(scenario.model_options(), frozenset(CONTINUATIONS)))
+
+
+# --- the kit's side: one exchange, and the campaign -------------------------------------------
+
+
+class TimeoutsDriverError(Exception):
+    """The driver broke the protocol: it crashed, hung, or answered with something that
+    is not a timeouts-level event, or with an action the scenario did not ask for."""
+
+
+ACTIONS = ("launch", "cancel", "hard_cancel", "read")  # one event per such step
+
+
+@dataclass
+class TimeoutsRun:
+    number: int
+    scenario: Scenario
+    events: list[JsonObject] = field(default_factory=list)
+    violation: str | None = None
+    violation_line: int | None = None  # in the trace (header = line 1)
+
+    def trace_text(self) -> str:
+        return "".join(dumps(line) + "\n" for line in [header(self.scenario), *self.events])
+
+
+def exchange(process: Any, number: int, scenario: Scenario,
+             max_events: int = 10_000) -> TimeoutsRun:
+    """Send one scenario, read the answer up to its `end`, check it as it comes.
+    `process` has `send(obj)` and `read() -> (line number, raw, newline)`; its own
+    errors propagate."""
+    run = TimeoutsRun(number, scenario)
+    process.send(scenario.message(number))
+    oracle = TimeoutsOracle(initial(scenario.model_options(), frozenset(CONTINUATIONS)))
+    parser = timeouts.EventParser(frozenset(CONTINUATIONS))
+    asked = {kind: sum(s["do"] == kind for s in scenario.steps) for kind in ACTIONS}
+    told = dict.fromkeys(ACTIONS, 0)
+    waits = {s["id"] for s in scenario.steps if s["do"] == "wait"}
+    while True:
+        line_number, raw, newline = process.read()
+        try:
+            obj = decode_last(raw, line_number, newline)
+        except JsonlError as exc:
+            raise TimeoutsDriverError(f"driver output line {line_number}: {exc.message}") \
+                from None
+        kind = obj.get("event")
+        if kind in ("end", "error"):
+            if obj.get("scenario") != number:
+                raise TimeoutsDriverError(
+                    f"driver output line {line_number}: {kind} of scenario "
+                    f"{one_line(repr(obj.get('scenario')), 40)}, expected scenario {number}")
+            if kind == "error":
+                raise TimeoutsDriverError("the driver could not run it: "
+                                          + one_line(str(obj.get("message")), 1000))
+            break
+        if len(run.events) >= max_events:
+            raise TimeoutsDriverError(f"more than {max_events} events in one answer")
+        run.events.append(obj)
+        trace_line = len(run.events) + 1
+        try:
+            obs = parser.parse(obj, trace_line)
+        except TraceFormatError as exc:
+            raise TimeoutsDriverError(f"trace line {trace_line}: {exc.message}") from None
+        if isinstance(obs, WaitCalled) and obs.op_id not in waits:
+            raise TimeoutsDriverError(f"trace line {trace_line}: wait {obs.op_id}, which the "
+                                      "scenario did not ask for")
+        if kind in told:
+            told[kind] += 1
+            if told[kind] > asked[kind]:
+                raise TimeoutsDriverError(f"trace line {trace_line}: more `{kind}` events "
+                                          f"than the scenario's {asked[kind]} {kind} step(s)")
+        if run.violation is None and (v := oracle.observe(obs)) is not None:
+            run.violation, run.violation_line = f"line {trace_line}: {v.explain()}", trace_line
+    missing = [k for k in ACTIONS if told[k] < asked[k]]
+    missing += [f"wait {w}" for w in sorted(waits - parser.waits - parser.returned)]
+    if run.violation is None and missing:
+        raise TimeoutsDriverError(f"the driver never reported {', '.join(missing)}")
+    if run.violation is None and (v := oracle.finish()) is not None:
+        run.violation = f"at the end of the trace (after line {len(run.events) + 1}):\n" \
+                        f"{v.explain()}"
+    return run
+
+
+@dataclass
+class TimeoutsLevelResult:
+    scenarios: int = 0
+    failing: TimeoutsRun | None = None
+
+
+class _Abort(BaseException):
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class _Violation(AssertionError):
+    pass
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    with with_reporter(lambda _: None), contextlib.redirect_stdout(io.StringIO()):
+        yield
+
+
+def _size(run: TimeoutsRun) -> tuple[int, int, str]:
+    s = run.scenario
+    return (len(s.steps) + len(s.attempts), len(json.dumps(s.options)),
+            json.dumps(s.message(0)))
+
+
+def check_timeouts(process: Any, *, examples: int, seed_value: int, shrink: bool = True,
+                   first_number: int = 1,
+                   broken: tuple[type[Exception], ...] = ()) -> TimeoutsLevelResult:
+    """The timeouts campaign on an open driver process. Exceptions of the `broken`
+    types (the process's own) and `TimeoutsDriverError` escape, unless a violation was
+    found first."""
+    result = TimeoutsLevelResult()
+    phases = list(Phase) if shrink else [Phase.explicit, Phase.reuse, Phase.generate]
+    counter = [first_number]
+    breaks: tuple[type[Exception], ...] = (TimeoutsDriverError, *broken)
+
+    @seed(seed_value)
+    @settings(max_examples=examples, deadline=None, database=None, phases=phases,
+              print_blob=False, derandomize=False,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                     HealthCheck.filter_too_much])
+    @given(scenario=scenarios())
+    def one(scenario: Scenario) -> None:
+        number = counter[0]
+        counter[0] += 1
+        try:
+            run = exchange(process, number, scenario)
+        except breaks as exc:
+            raise _Abort(exc) from None
+        result.scenarios += 1
+        if run.violation is not None:
+            if result.failing is None or _size(run) < _size(result.failing):
+                result.failing = run
+            raise _Violation(run.violation)
+
+    try:
+        with _quiet():
+            one()
+    except _Abort as abort:
+        if result.failing is None:
+            raise abort.error from None
+    except (_Violation, HypothesisException, ExceptionGroup):
+        if result.failing is None:
+            raise
+    return result
+
+
+def run_campaign(open_process: Callable[[], Any], broken: type[Exception], *, command: str,
+                 examples: int, seed_value: int, shrink: bool, as_json: bool,
+                 save_trace: str | None) -> int:
+    """`workerjob drive --level timeouts`: open the driver, run the campaign, report,
+    and return the exit code (0 conforms, 1 violation, 2 the driver is broken). The
+    driver is closed whatever happens; Ctrl-C propagates to the caller."""
+    started = time.perf_counter()
+    process = None
+    result = TimeoutsLevelResult()
+    broke: str | None = None
+    try:
+        process = open_process()
+        result = check_timeouts(process, examples=examples, seed_value=seed_value,
+                                shrink=shrink, broken=(broken,))
+    except (TimeoutsDriverError, broken) as exc:
+        broke = str(exc)
+    finally:
+        if process is not None:
+            process.close()
+    seconds = time.perf_counter() - started
+    failing = result.failing
+    code = 1 if failing is not None else 2 if broke is not None else 0
+    if failing is not None and save_trace:
+        try:
+            with open(save_trace, "w", encoding="ascii") as f:
+                f.write(failing.trace_text())
+        except OSError as exc:
+            print(f"workerjob drive: cannot write {save_trace}: {exc}", file=sys.stderr)
+    summary = f"{result.scenarios} scenarios in {seconds:.1f} s; seed {seed_value}"
+    if as_json:
+        print(json.dumps({
+            "command": command, "spec": "timeouts", "seed": seed_value, "exit": code,
+            "verdict": ["conforms", "violation", "driver broken"][code],
+            "scenarios": result.scenarios, "seconds": round(seconds, 3), "broken": broke,
+            "failing": None if failing is None else {
+                "level": "timeouts", "scenario": failing.scenario.message(failing.number),
+                "report": failing.violation, "violation_line": failing.violation_line,
+                "trace": failing.trace_text()}}))
+    elif failing is not None:
+        s = failing.scenario
+        print(f"workerjob drive: {command} does not conform (timeouts level)\n")
+        print(f"scenario ({len(s.steps)} steps{', shrunk' if shrink else ''}):")
+        print(f"  options: {json.dumps(s.options)}")
+        print(f"  attempts: {json.dumps(s.attempts)}")
+        for step in s.steps:
+            print(f"  {json.dumps(step)}")
+        print("\nthe trace the driver answered with:")
+        for n, line in enumerate(failing.trace_text().splitlines(), 1):
+            print(f"{'>>' if n == failing.violation_line else '  '}{n:4d}  {one_line(line, 400)}")
+        print(f"\n{failing.violation}\n")
+        if save_trace:
+            print(f"saved to {save_trace}: workerjob check-trace {save_trace}")
+        print(f"{summary}; replay with --seed {seed_value} --examples {examples}")
+    elif broke is not None:
+        print(f"workerjob drive: the driver `{command}` is broken: {broke}\n{summary}",
+              file=sys.stderr)
+    else:
+        print(f"{command} conforms to the timeouts model through the driver protocol: "
+              f"{summary}")
+    return code
+
+
+# --- the reference driver's side -------------------------------------------------------------
+
+
+class FlakyError(Exception):
+    """What an attempt that ends `flaky` raises: the scenarios' policies retry on it."""
+
+
+def _ending(ends: str) -> BaseException | None:
+    return {"returns": None, "flaky": FlakyError("flaky"),
+            "fatal": RuntimeError("fatal")}[ends]
+
+
+class _Token:
+    """The subject's token, with every `cancel()` reported: a `cancel` step's as
+    `cancel`, any other (the job's own: its deadline) as `deadline`."""
+
+    def __init__(self, scenario: TimeoutsScenario, real: Any) -> None:
+        self.scenario = scenario
+        self.real = real
+
+    def cancel(self) -> None:
+        self.scenario.emit(Cancelled() if self.scenario.by_step else DeadlineCancel())
+        self.real.cancel()
+
+    def is_cancelled(self) -> bool:
+        return bool(self.real.is_cancelled())
+
+    async def cancelled(self) -> None:
+        await self.real.cancelled()
+
+
+class _ScriptedTask:
+    """The job's WorkerTask: attempt n follows the scenario's n-th attempt (the last
+    one for every later attempt); it reports its start and, just before it leaves,
+    its end."""
+
+    def __init__(self, scenario: TimeoutsScenario) -> None:
+        self.scenario = scenario
+        self.started = 0
+
+    async def run(self) -> None:
+        s = self.scenario
+        self.started += 1
+        s.emit(AttemptStarted(self.started))
+        attempt = s.attempts[min(self.started, len(s.attempts)) - 1]
+        try:
+            await s.sleep(attempt["runs"], attempt["cooperative"])
+        except asyncio.CancelledError as exc:
+            s.emit(AttemptEnded(RunOutcome(task_error(exc), hard_cancelled=True),
+                                retryable=False))
+            raise
+        error = _ending(attempt["ends"])
+        s.emit(AttemptEnded(RunOutcome(task_error(error)),
+                            retryable=isinstance(error, FlakyError)))
+        if error is not None:
+            raise error
+
+
+class TimeoutsScenario:
+    """One timeouts scenario on `loop` (with virtual time: the kit's `ControlledLoop`)
+    against `subject` (a module whose `WorkerJob` takes `timeout=`, `grace=`, `retry=`
+    and which exports `RetryPolicy`). `settle` lets time pass until nothing more
+    happens; `advance` exactly so many seconds."""
+
+    def __init__(self, subject: Subject, scenario: JsonObject, loop: Any,
+                 settle: Callable[[], None], untranslatable: Callable[[str], None]) -> None:
+        self.loop = loop
+        self.settle = settle
+        self.untranslatable = untranslatable
+        self.events: list[JsonObject] = []
+        self.closed = False
+        self.by_step = False  # a `cancel` step is cancelling the token
+        self.steps: list[JsonObject] = scenario["steps"]
+        self.attempts: list[JsonObject] = scenario["attempts"]
+        options = scenario["options"]
+        retry = None
+        if options["retry"] is not None:
+            r = options["retry"]
+            retry = subject.module.RetryPolicy(
+                max_attempts=r["max_attempts"], initial=r["initial"], factor=r["factor"],
+                max_delay=r["max_delay"], retry_on=(FlakyError,))
+        self.token = _Token(self, subject.CancellationToken())
+        worker = subject.Worker(JOB_WORKER)
+        self.job: Any = subject.WorkerJob(worker, _ScriptedTask(self), self.token,
+                                          timeout=options["timeout"], grace=options["grace"],
+                                          retry=retry)
+        conts = self.job.worker_job_continuations
+        for cont in scenario["continuations"]:
+            loop.run_until_complete(conts.add_or_run_now(f"k{cont}", self.continuation(cont),
+                                                         worker))
+
+    def emit(self, obs: Observation) -> None:
+        if not self.closed:
+            self.events.append(timeouts.observation_to_json(obs))
+
+    def continuation(self, cont: int) -> Any:
+        scenario = self
+
+        async def body(worker: Any, kind: Any, message: Any) -> None:
+            try:
+                translated = completion_type(kind)
+            except Untranslatable as exc:
+                scenario.untranslatable(f"c{cont} received {exc}")
+                return
+            scenario.emit(Start(cont, translated, message))
+
+        return body
+
+    async def sleep(self, seconds: float, cooperative: bool) -> None:
+        """`seconds` of virtual time, or (cooperative) until the token is cancelled."""
+        waiter: asyncio.Future[None] = self.loop.create_future()
+        handle = self.loop.call_later(seconds, _release, waiter)
+        watcher: asyncio.Future[None] | None = None
+        if cooperative:
+            watcher = asyncio.ensure_future(self.token.cancelled())
+            watcher.add_done_callback(lambda _: _release(waiter))
+        try:
+            await waiter
+        finally:
+            handle.cancel()
+            if watcher is not None:
+                watcher.cancel()
+
+    def run(self) -> list[JsonObject]:
+        for step in self.steps:
+            self.step(step)
+        self.settle()
+        self.closed = True
+        return self.events
+
+    def spawn(self, body: Callable[[], Any]) -> None:
+        async def go() -> None:
+            value = body()
+            if asyncio.iscoroutine(value):
+                await value
+
+        self.loop.create_task(go())
+
+    def step(self, step: JsonObject) -> None:
+        do = step["do"]
+        if do == "settle":
+            self.settle()
+        elif do == "advance":
+            run_for(self.loop, step["seconds"])
+        elif do == "launch":
+            # Done before the next step, not only started: a `wait` step after it must
+            # find the job launched whatever the schedule.
+            self.loop.run_until_complete(self._launch())
+        elif do == "cancel":
+            self.spawn(self._cancel)
+        elif do == "hard_cancel":
+            msg = step["msg"]
+            self.spawn(lambda: self._hard_cancel(msg))
+        elif do == "wait":
+            op_id = step["id"]
+            self.spawn(lambda: self._wait(op_id))
+        elif do == "read":
+            self.spawn(self._read)
+        else:
+            raise ValueError(f"unknown step {do!r}")
+
+    async def _launch(self) -> None:
+        self.job.launch()
+        self.emit(Launched())
+
+    def _cancel(self) -> None:
+        self.by_step = True
+        try:
+            self.job.cancel()
+        finally:
+            self.by_step = False
+
+    def _hard_cancel(self, msg: str | None) -> None:
+        self.emit(HardCancelled(msg))
+        self.job.task_handle.cancel(msg)
+
+    async def _wait(self, op_id: int) -> None:
+        self.emit(WaitCalled(op_id))
+        result: Result = Ok()
+        try:
+            await self.job.wait()
+        except BaseException as exc:  # wait()'s own outcome
+            if self.closed:
+                raise
+            result = raised(exc)
+        self.emit(WaitReturned(op_id, result))
+
+    def _read(self) -> None:
+        job = self.job
+        try:
+            state = phase(job.worker_job_continuations.state)
+        except Untranslatable as exc:
+            self.untranslatable(str(exc))
+            return
+        self.emit(Read(job.attempts, job.timed_out, state))
+
+
+def run_for(loop: Any, seconds: float) -> None:
+    """Let `seconds` of virtual time pass on a `ControlledLoop`: every timer due by
+    then runs, and what is ready at that instant, but nothing due later. Public API
+    only: a marker timer at the target instant, placed again until it is the first
+    thing to run (what became ready behind one marker runs before the next)."""
+    target = loop.time() + seconds
+    while True:
+        fired: list[bool] = []
+        loop.call_at(target, fired.append, True)
+        before = loop.steps_taken
+        while not fired and loop.step():
+            pass
+        if loop.steps_taken - before <= 1:
+            return
+
+
+def _release(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
