@@ -26,8 +26,10 @@ from workerjob.conformance.traces.timeouts_drive import (
 
 from .helpers import REFERENCE_DRIVER, cli
 
-# Each caught on seeds 1-5 within 50 scenarios (the budget is the default, 200).
-CAUGHT = ["retry_after_cancel", "settle_per_attempt", "timeout_failed"]
+# Each caught on seeds 1-8 within 50 scenarios (the budget is the default, 200); the
+# last two by the instants the reference driver gives its events (`t`).
+CAUGHT = ["retry_after_cancel", "settle_per_attempt", "timeout_failed", "backoff_off_by_one",
+          "grace_from_launch"]
 
 
 def drive_timeouts(*args: str) -> Any:
@@ -132,6 +134,49 @@ def test_an_answer_the_scenario_did_not_ask_for_is_a_broken_driver(lines: list[s
                                                                     message: str) -> None:
     with pytest.raises(TimeoutsDriverError, match=re.escape(message)):
         exchange(Scripted(*lines), 1, SCENARIO)
+
+
+# --- instants -------------------------------------------------------------------------------
+
+RETRIED = Scenario({"timeout": None, "grace": None,
+                    "retry": {"max_attempts": 2, "initial": 0.25, "factor": 2.0,
+                              "max_delay": 10.0}},
+                   [{"runs": 0.5, "ends": "flaky", "cooperative": False},
+                    {"runs": 0.5, "ends": "returns", "cooperative": False}],
+                   normalize([{"do": "launch"}]))
+
+
+def retried(second_attempt_at: float, *, instants: bool = True) -> list[str]:
+    """The answer to RETRIED: attempt 1 ends at 0.5, attempt 2 starts at the instant
+    given (the policy's backoff: 0.25 s, so 0.75)."""
+    events: list[dict[str, Any]] = [
+        {"event": "launch", "t": 0.0}, {"event": "attempt_started", "n": 1, "t": 0.0},
+        {"event": "attempt_ended", "outcome": "raised",
+         "error": {"type": "FlakyError", "message": "flaky"}, "retryable": True, "t": 0.5},
+        {"event": "attempt_started", "n": 2, "t": second_attempt_at},
+        {"event": "attempt_ended", "outcome": "returned", "retryable": False,
+         "t": second_attempt_at + 0.5},
+        {"event": "start", "cont": 1, "completion_type": "normal", "error_message": None,
+         "t": second_attempt_at + 0.5},
+        {"event": "start", "cont": 2, "completion_type": "normal", "error_message": None,
+         "t": second_attempt_at + 0.5},
+        {"event": "read", "attempts": 2, "timed_out": False, "t": second_attempt_at + 0.5,
+         "state": {"state": "done", "completion_type": "normal", "error_message": None}}]
+    if not instants:
+        events = [{k: v for k, v in e.items() if k != "t"} for e in events]
+    return [json.dumps(e) for e in events]
+
+
+def test_instants_that_keep_the_policy_conform() -> None:
+    assert exchange(Scripted(*retried(0.75)), 1, RETRIED).violation is None
+
+
+def test_a_backoff_off_by_one_attempt_is_caught_by_its_instants() -> None:
+    run = exchange(Scripted(*retried(1.0)), 1, RETRIED)  # delay(2) = 0.5: one attempt off
+    assert run.violation is not None and run.violation_line == 5
+    assert re.search(VIOLATIONS["backoff_off_by_one"], run.violation), run.violation
+    # The same answer without instants: the model alone cannot tell.
+    assert exchange(Scripted(*retried(1.0, instants=False)), 1, RETRIED).violation is None
 
 
 @settings(max_examples=200, deadline=None)
