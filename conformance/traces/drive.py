@@ -439,17 +439,15 @@ class Session:
         self.events = 0
         self.broken: DriverError | None = None
 
-    def extra_ops(self, level: Level) -> frozenset[str]:
+    def extra_ops(self, level: Level) -> tuple[frozenset[str], ScenarioRun | None]:
         """The operations beyond v1 to draw into `level`'s scenarios: those the driver
         announced in its hello line. Known once its first line is read: before that, an
-        empty scenario is sent (every v1 driver answers one) to read it."""
+        empty scenario is sent (every v1 driver answers one) to read it; it is returned,
+        judged like any other."""
         if level != "job":
-            return frozenset()
-        if self.process.lines_read == 0:
-            run = self.run(level, [])
-            if run.violation is not None:  # an empty scenario cannot fail; its answer did
-                raise DriverError(f"scenario {run.number} (no steps): {run.violation}")
-        return self.process.supports & capabilities.KNOWN
+            return frozenset(), None
+        probe = self.run(level, []) if self.process.lines_read == 0 else None
+        return self.process.supports & capabilities.KNOWN, probe
 
     def run(self, level: Level, steps: list[JsonObject]) -> ScenarioRun:
         if self.broken is not None:
@@ -592,10 +590,13 @@ def check_level(session: Session, level: Level, *, examples: int, seed_value: in
     """One level's campaign on an open session. `_Abort` escapes when the driver breaks
     before any violation was found."""
     try:
-        extra = session.extra_ops(level)
+        extra, probe = session.extra_ops(level)
     except DriverError as exc:
         raise _Abort(exc) from None
-    result = LevelResult(level, extra=extra)
+    result = LevelResult(level, extra=extra, scenarios=int(probe is not None))
+    if probe is not None and probe.violation is not None:
+        result.failing = probe  # an empty scenario's answer, rejected: nothing to shrink
+        return result
     phases = list(Phase) if shrink else [Phase.explicit, Phase.reuse, Phase.generate]
 
     @seed(seed_value)

@@ -139,6 +139,21 @@ def test_unknown_operations_in_a_hello_are_ignored() -> None:
                         "    print('{\"event\":\"end\",\"scenario\":' + n + '}', flush=True)\n"],
                        cwd=str(ROOT), grace=0.3) as process:
         session = Session(process, ATOMIC)
-        assert session.extra_ops("job") == frozenset({"is_active"})
-        assert session.extra_ops("continuations") == frozenset()
+        extra, probe = session.extra_ops("job")
+        assert extra == frozenset({"is_active"})
+        assert probe is not None and probe.steps == [] and probe.violation is None
+        assert session.extra_ops("job") == (extra, None)  # known: no second probe
+        assert session.extra_ops("continuations") == (frozenset(), None)
         assert session.scenarios == 1
+
+
+def test_an_answer_to_the_empty_scenario_is_judged_too() -> None:
+    # A driver whose job reports run() ending although nobody launched it.
+    code = ("import sys\n"
+            "for line in sys.stdin:\n"
+            "    n = line.split('\"scenario\":')[1].split(',')[0]\n"
+            "    print('{\"event\":\"run_ended\",\"outcome\":\"returned\"}', flush=True)\n"
+            "    print('{\"event\":\"end\",\"scenario\":' + n + '}', flush=True)\n")
+    result = drive_job([PYTHON, "-c", code], examples=5)
+    assert result.code == 1, result
+    assert result.failing is not None and result.failing.steps == []
