@@ -35,7 +35,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,7 +68,7 @@ from workerjob.conformance.traces.trace_format import (
 )
 from workerjob.model import Invoke, Observation, Oracle, Spec
 
-from . import scheduler_drive
+from . import progress_drive, scheduler_drive
 
 PROTOCOL_VERSION = 1
 DEFAULT_TIMEOUT = 10.0  # seconds a read may wait: the driver's start-up included
@@ -678,9 +678,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="scenarios per level (default: 200)")
     parser.add_argument("--seed", type=_seed, default=None, metavar="N",
                         help="seed of the campaign (default: random, printed)")
-    parser.add_argument("--level", choices=["continuations", "job", "all", "scheduler"],
+    parser.add_argument("--level", choices=["continuations", "job", "all", "scheduler",
+                                            "progress"],
                         default="all", help="drive Continuations alone, the WorkerJob, or "
-                        "both (default); or a JobScheduler (scheduler scenarios, DRIVER.md)")
+                        "both (default); or a JobScheduler (scheduler scenarios, DRIVER.md); "
+                        "or progress and metrics (progress scenarios, DRIVER.md)")
     spec_choice.add_options(parser)
     parser.add_argument("--timeout", type=_seconds, default=DEFAULT_TIMEOUT, metavar="SECONDS",
                         help=f"longest wait for a line from the driver (default: "
@@ -707,9 +709,12 @@ def run(args: argparse.Namespace) -> int:
               "COMMAND [ARG ...])", file=sys.stderr)
         return 2
     seed_value = args.seed if args.seed is not None else random.randrange(2**32)
-    if args.level == "scheduler":
+    if args.level in ("scheduler", "progress"):  # levels with their own scenarios
+        campaign: Callable[..., int] = (scheduler_drive.run_campaign
+                                        if args.level == "scheduler"
+                                        else progress_drive.run_campaign)
         try:
-            return scheduler_drive.run_campaign(
+            return campaign(
                 lambda: DriverProcess(command, timeout=args.timeout,
                                       max_line_bytes=args.max_line_bytes),
                 DriverError, command=one_line(" ".join(command), 200), examples=args.examples,

@@ -69,6 +69,7 @@ from workerjob.model import (
     Wait,
 )
 
+from .progress_drive import ProgressScenario
 from .scheduler_drive import SchedulerScenario
 
 PROTOCOL_VERSION = 1
@@ -321,6 +322,22 @@ def _scheduler_events(subject: Subject, scenario: JsonObject, loop_kind: str, sc
         host.teardown()
 
 
+def _progress_events(subject: Subject, scenario: JsonObject, loop_kind: str, schedule: str,
+                     seed: int) -> list[JsonObject]:
+    """A progress scenario (conformance/traces/progress_drive.py), on a loop made and
+    settled as for the other levels."""
+    missing = [n for n in ("report_progress", "snapshot") if not hasattr(subject.module, n)]
+    if missing:
+        raise DriverProblem(f"{subject.name} does not export {', '.join(missing)}")
+    host = ScenarioRunner(subject, {"level": "continuations", "steps": []}, loop_kind,
+                          schedule, seed)  # for its loop, settle() and teardown()
+    try:
+        return ProgressScenario(subject, scenario, host.loop, host.settle).run()
+    finally:
+        host.closed = True
+        host.teardown()
+
+
 def serve(subject: Subject, source: BinaryIO, out: BinaryIO, *, loop_kind: str = "controlled",
           schedule: str = "fifo") -> None:
     """Answer every scenario on `source` until it ends."""
@@ -335,6 +352,8 @@ def serve(subject: Subject, source: BinaryIO, out: BinaryIO, *, loop_kind: str =
             seed = zlib.crc32(raw)
             if scenario.get("level") == "scheduler":
                 events = _scheduler_events(subject, scenario, loop_kind, schedule, seed)
+            elif scenario.get("level") == "progress":
+                events = _progress_events(subject, scenario, loop_kind, schedule, seed)
             else:
                 events = ScenarioRunner(subject, scenario, loop_kind, schedule, seed).run()
         except (DriverProblem, ValueError, KeyError, TypeError) as exc:
