@@ -103,7 +103,7 @@ class WorkerJob:
         # first step never enters its coroutine at all.
         task.add_done_callback(self._settle_from_task)
         self.task_handle = task
-        self._meter = metrics.job_launched(self._meter)
+        self._meter = metrics.job_launched(self._meter, loop)
         if self._timeouts is not None:
             self._timeouts.arm(loop, task)  # the deadline counts from this instant
 

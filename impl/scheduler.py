@@ -134,8 +134,8 @@ class JobScheduler:
     starve.
     """
 
-    __slots__ = ("_capacity", "_classes", "_closing", "_dead", "_idle", "_max", "_metrics",
-                 "_queued", "_running", "_seq", "_used")
+    __slots__ = ("__weakref__", "_capacity", "_classes", "_closing", "_dead", "_idle", "_max",
+                 "_metrics", "_queued", "_running", "_seq", "_used")
 
     def __init__(self, max_concurrent: int, *, capacity: Mapping[str, float] | None = None
                  ) -> None:
@@ -153,7 +153,7 @@ class JobScheduler:
         self._running = 0
         self._closing = False
         self._idle: asyncio.Event | None = None  # set when closing and nothing runs
-        self._metrics = metrics.Registry()  # this scheduler's jobs; they count in TOTAL too
+        self._metrics = metrics.scope(self)  # this scheduler's jobs; the totals read it too
 
     # --- what users call ------------------------------------------------------------------
 
@@ -209,7 +209,7 @@ class JobScheduler:
         # One synchronous stretch from here: queued (and counted so), then dispatched.
         admission = _Admission(self, job, canonical)
         job._admission = admission
-        job._meter = metrics.job_queued(self._metrics, at=loop.time())
+        job._meter = metrics.job_queued(self._metrics, loop)
         heap = self._classes.setdefault(canonical, [])
         heapq.heappush(heap, (-priority, next(self._seq), admission))
         self._queued += 1

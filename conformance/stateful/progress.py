@@ -49,9 +49,18 @@ from workerjob.model.oracle import close
 from workerjob.model.progress import (
     Accepted,
     Channel,
+    ContinuationRaised,
+    LatestRead,
     Metrics,
+    MetricsRead,
+    ProgressObservation,
     Reader,
+    ReaderEnded,
+    ReaderGot,
+    ReaderStarted,
     Report,
+    Reported,
+    RunCalled,
     deliver,
     end_of_updates,
     metrics_of,
@@ -77,13 +86,16 @@ def supports_progress(subject: Subject) -> bool:
 class _LoggingRecorder(Recorder):
     """The job level's recorder, keeping one log of its observations and ours."""
 
-    def __init__(self, initial: State, spec: Any, log: list[str]) -> None:
+    def __init__(self, initial: State, spec: Any, log: list[str],
+                 trace: list[Any]) -> None:
         super().__init__(initial, spec)
         self.log = log
+        self.trace = trace
 
     def record(self, obs: Any) -> None:
         if not self.closed:
             self.log.append(str(obs))
+            self.trace.append(obs)
         super().record(obs)
 
 
@@ -102,6 +114,7 @@ class _ReportingTask:
     async def run(self) -> None:
         machine = self.machine
         self.calls += 1
+        machine.observed(RunCalled())
         self.context = contextvars.copy_context()  # what a task spawned here inherits
         try:
             while True:
@@ -161,6 +174,11 @@ class ProgressMachine(JobMachine):
 
     def __init__(self) -> None:
         self.log: list[str] = []
+        # Every observation in order, the job's and ours: the run as a progress-level
+        # trace (conformance/traces/progress.py), for check-trace to judge again.
+        self.trace: list[Any] = []
+        self.tracing = True  # until the example's end (the recorder closes earlier)
+        self.raised_seen: set[str] = set()
         self.problem: str | None = None  # the first progress or metrics violation
         self.channel = Channel()
         self.accepted: dict[str, tuple[int, Report]] = {}  # note -> version, report
@@ -172,7 +190,7 @@ class ProgressMachine(JobMachine):
 
     def setup(self) -> None:
         super().setup()
-        self.rec = _LoggingRecorder(self.initial_state(), self.spec, self.log)
+        self.rec = _LoggingRecorder(self.initial_state(), self.spec, self.log, self.trace)
         self.rtask = _ReportingTask(self)
         self.task = self.rtask  # type: ignore[assignment]  # what the job level's rules see
         self.job = self.subject.WorkerJob(self.workers["job-worker"], self.rtask, self.token)
@@ -182,6 +200,10 @@ class ProgressMachine(JobMachine):
         self.launch()
 
     # --- the checks -------------------------------------------------------------------
+
+    def observed(self, obs: ProgressObservation) -> None:
+        if self.tracing:
+            self.trace.append(obs)
 
     def violated(self, what: str) -> None:
         self.log.append(f"!! {what}")
@@ -206,6 +228,7 @@ class ProgressMachine(JobMachine):
         except Exception as exc:  # the report's own outcome
             got = type(exc).__name__
         self.log.append(f"{where}: {r} -> {got}")
+        self.observed(Reported(r, got))
         states = self.possible()
         outcomes = {s: report(self.channel, s.phase, r) for s in states}
         agree = [s for s, o in outcomes.items()
@@ -226,6 +249,8 @@ class ProgressMachine(JobMachine):
         reader = self.readers[i]
         note = getattr(value, "note", None)
         self.log.append(f"reader {i} <- {value!r}")
+        self.observed(ReaderGot(i, Report(getattr(value, "done", -1),
+                                          getattr(value, "total", None), note)))
         found = self.accepted.get(note) if isinstance(note, str) else None
         if found is None:
             self.violated(f"reader {i} got {value!r}, which no accepted report made")
@@ -244,6 +269,7 @@ class ProgressMachine(JobMachine):
     def reader_ended(self, i: int) -> None:
         reader = self.readers[i]
         self.log.append(f"reader {i} ends")
+        self.observed(ReaderEnded(i))
         verdicts = {s: end_of_updates(self.channel, s.phase, reader.model)
                     for s in self.possible()}
         agree = [s for s, v in verdicts.items() if isinstance(v, Reader)]
@@ -259,6 +285,10 @@ class ProgressMachine(JobMachine):
             return
         observed = observed_metrics(self.baseline, self.subject.module.snapshot())
         raised = len(self.raised)
+        for name in sorted(self.raised - self.raised_seen):  # raised since the last read
+            self.observed(ContinuationRaised(int(name[1:])))
+        self.raised_seen |= self.raised
+        self.observed(MetricsRead(observed))
         expected = {s: metrics_of(s, attempts=self.rtask.calls, raised=raised) for s in states}
         agree = [s for s, m in expected.items() if m == observed]
         if agree:
@@ -303,6 +333,7 @@ class ProgressMachine(JobMachine):
         record = _ReaderRecord(slow=slow)
         self.readers.append(record)
         updates = self.job.progress.updates()
+        self.observed(ReaderStarted(i))
 
         async def read() -> None:
             while True:
@@ -334,6 +365,9 @@ class ProgressMachine(JobMachine):
         value = self.job.progress.latest
         want = self.channel.latest
         self.log.append(f"latest -> {value!r}")
+        self.observed(LatestRead(None if value is None else Report(
+            getattr(value, "done", -1), getattr(value, "total", None),
+            getattr(value, "note", None))))
         if want is None and value is not None:
             self.violated(f"latest is {value!r} before any report was accepted")
         elif want is not None and getattr(value, "note", None) != want.note:
@@ -388,6 +422,7 @@ class ProgressMachine(JobMachine):
                 if why is not None:
                     self.violated(f"reader {i}: {why}")
                     break
+        self.tracing = False  # what teardown does next is not the run's
         if self.problem is not None:
             raise AssertionError(self.failure(self.problem))
 

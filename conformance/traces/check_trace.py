@@ -13,7 +13,8 @@ without its newline that is complete JSON is accepted.
 The spec: `--spec`, else the header's `spec`, else `atomic`; plus each `--allow`, and
 the header's `allow` when `--spec` is not given (`stateful/spec_choice.py`). A scheduler
 trace (`conformance/traces/scheduler_trace.py`, told by its header) is checked against
-the scheduler's model instead.
+the scheduler's model instead; a progress-level trace (`conformance/traces/progress.py`)
+against the atomic spec and the progress model.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from workerjob.conformance.traces.trace_format import (
 from workerjob.model import Oracle
 from workerjob.model.timeouts import TimeoutsOracle
 
+from . import progress as progress_trace
 from . import scheduler_trace
 from . import timeouts as timeouts_trace
 
@@ -83,6 +85,8 @@ def check_stream(
         header = reader.header()
         if header.level == "timeouts":
             return _check_timeouts(reader, header)
+        if header.level == "progress":
+            return _check_progress(reader, header)
         chosen = spec_choice.chosen(spec, allow, header_spec=header.spec,
                                     header_allow=header.allow)
         name, in_force = chosen.name, chosen.in_force()
@@ -166,6 +170,21 @@ def _check_timeouts(reader: TraceReader, header: Header) -> Outcome:
         return Outcome("violation", f"{where}:\n{violation.explain()}", None, "timeouts",
                        header.level, events)
     return Outcome("conforms", f"{events} events", None, "timeouts", header.level, events)
+
+
+def _check_progress(reader: TraceReader, header: Header) -> Outcome:
+    """A progress-level trace: the job's events against the atomic spec, the progress
+    and metrics events against `workerjob.model.progress` (conformance/traces/progress.py)."""
+    try:
+        verdict = progress_trace.check(reader, header)
+    except JsonlError as exc:
+        return Outcome("unreadable", str(exc), exc.line)
+    spec = "atomic+progress"  # the job's events against the atomic spec, the rest the model's
+    if verdict.message is None:
+        return Outcome("conforms", f"{verdict.events} events", None, spec, header.level,
+                       verdict.events)
+    return Outcome("violation", verdict.message, verdict.line, spec, header.level,
+                   verdict.events)
 
 
 def check_file(path: str, *, spec: str | None = None, allow: tuple[str, ...] = (),

@@ -35,7 +35,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,7 +68,7 @@ from workerjob.conformance.traces.trace_format import (
 )
 from workerjob.model import Invoke, Observation, Oracle, Spec
 
-from . import capabilities, scheduler_drive, timeouts_drive
+from . import capabilities, progress_drive, scheduler_drive, timeouts_drive
 
 PROTOCOL_VERSION = 1
 DEFAULT_TIMEOUT = 10.0  # seconds a read may wait: the driver's start-up included
@@ -710,10 +710,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=_seed, default=None, metavar="N",
                         help="seed of the campaign (default: random, printed)")
     parser.add_argument("--level", choices=["continuations", "job", "all", "scheduler",
-                                            "timeouts"],
+                                            "timeouts", "progress"],
                         default="all", help="drive Continuations alone, the WorkerJob, or "
-                        "both (default); or a JobScheduler, or a job with timeouts and "
-                        "retries (their own scenarios, DRIVER.md)")
+                        "both (default); or a JobScheduler, a job with timeouts and "
+                        "retries, or progress and metrics (their own scenarios, DRIVER.md)")
     spec_choice.add_options(parser)
     parser.add_argument("--timeout", type=_seconds, default=DEFAULT_TIMEOUT, metavar="SECONDS",
                         help=f"longest wait for a line from the driver (default: "
@@ -740,9 +740,10 @@ def run(args: argparse.Namespace) -> int:
               "COMMAND [ARG ...])", file=sys.stderr)
         return 2
     seed_value = args.seed if args.seed is not None else random.randrange(2**32)
-    if args.level in ("scheduler", "timeouts"):
-        campaign = {"scheduler": scheduler_drive.run_campaign,
-                    "timeouts": timeouts_drive.run_campaign}[args.level]
+    if args.level in ("scheduler", "timeouts", "progress"):  # their own scenarios
+        campaign: Callable[..., int] = {"scheduler": scheduler_drive.run_campaign,
+                                        "timeouts": timeouts_drive.run_campaign,
+                                        "progress": progress_drive.run_campaign}[args.level]
         try:
             return campaign(
                 lambda: DriverProcess(command, timeout=args.timeout,

@@ -74,6 +74,7 @@ from workerjob.model import (
     Wait,
 )
 
+from .progress_drive import ProgressScenario
 from .scheduler_drive import SchedulerScenario
 from .timeouts_drive import TimeoutsScenario
 
@@ -360,6 +361,22 @@ def _timeouts_events(subject: Subject, scenario: JsonObject, loop_kind: str, sch
     return events
 
 
+def _progress_events(subject: Subject, scenario: JsonObject, loop_kind: str, schedule: str,
+                     seed: int) -> list[JsonObject]:
+    """A progress scenario (conformance/traces/progress_drive.py), on a loop made and
+    settled as for the other levels."""
+    missing = [n for n in ("report_progress", "snapshot") if not hasattr(subject.module, n)]
+    if missing:
+        raise DriverProblem(f"{subject.name} does not export {', '.join(missing)}")
+    host = ScenarioRunner(subject, {"level": "continuations", "steps": []}, loop_kind,
+                          schedule, seed)  # for its loop, settle() and teardown()
+    try:
+        return ProgressScenario(subject, scenario, host.loop, host.settle).run()
+    finally:
+        host.closed = True
+        host.teardown()
+
+
 def serve(subject: Subject, source: BinaryIO, out: BinaryIO, *, loop_kind: str = "controlled",
           schedule: str = "fifo", supports: frozenset[str] = capabilities.KNOWN) -> None:
     """Announce `supports` (no hello line when empty: plain v1), then answer every
@@ -380,6 +397,8 @@ def serve(subject: Subject, source: BinaryIO, out: BinaryIO, *, loop_kind: str =
                 events = _scheduler_events(subject, scenario, loop_kind, schedule, seed)
             elif scenario.get("level") == "timeouts":
                 events = _timeouts_events(subject, scenario, loop_kind, schedule, seed)
+            elif scenario.get("level") == "progress":
+                events = _progress_events(subject, scenario, loop_kind, schedule, seed)
             else:
                 events = ScenarioRunner(subject, scenario, loop_kind, schedule, seed).run()
         except (DriverProblem, ValueError, KeyError, TypeError) as exc:

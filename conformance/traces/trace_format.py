@@ -79,7 +79,7 @@ SCHEMA_FILE = "trace-v1.schema.json"
 TRACE_MARK = "workerjob"
 MAX_IN_FLIGHT = 8  # beyond this the oracle's closure grows past a second per event
 
-Level = Literal["continuations", "job", "timeouts"]
+Level = Literal["continuations", "job", "timeouts", "progress"]
 LEVELS: tuple[Level, ...] = ("continuations", "job")  # the atomic spec's levels
 JOB_OPS = frozenset({"launch", "hard_cancel", "wait", "is_active", "is_complete"})
 
@@ -175,7 +175,7 @@ class Header:
     options: JsonObject | None = None  # timeouts level only (conformance/traces/timeouts.py)
 
     def initial_state(self) -> State:
-        if self.level == "job":
+        if self.level in ("job", "progress"):  # progress: a job's trace, and more
             assert self.job_worker is not None
             return initial_job(self.job_worker)
         return initial_continuations()

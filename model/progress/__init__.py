@@ -7,6 +7,8 @@ and nothing else of the project.
 
 - `channel`: a job's progress as part of its state (a watch channel: monotone, closed at
   Done) and what a reader of `updates()` may see;
+- `oracle`: the atomic spec's oracle for a job plus these as observations (what
+  `check-trace` runs on a progress-level trace);
 - `metrics`: every counter and gauge as a function of the model's state and of the
   counts the harness keeps, with the invariants that tie them together.
 """
@@ -31,6 +33,19 @@ from workerjob.model.progress.metrics import (
     metrics_of,
     metrics_problems,
 )
+from workerjob.model.progress.oracle import (
+    ContinuationRaised,
+    LatestRead,
+    MetricsRead,
+    ProgressObservation,
+    ProgressOracle,
+    ProgressViolation,
+    ReaderEnded,
+    ReaderGot,
+    ReaderStarted,
+    Reported,
+    RunCalled,
+)
 
 __all__ = [
     "COUNTERS",
@@ -38,11 +53,22 @@ __all__ = [
     "INVARIANTS",
     "Accepted",
     "Channel",
+    "ContinuationRaised",
+    "LatestRead",
     "Metrics",
+    "MetricsRead",
+    "ProgressObservation",
+    "ProgressOracle",
+    "ProgressViolation",
     "Reader",
+    "ReaderEnded",
+    "ReaderGot",
+    "ReaderStarted",
     "Refused",
     "Report",
     "ReportOutcome",
+    "Reported",
+    "RunCalled",
     "deliver",
     "end_of_updates",
     "metrics_of",

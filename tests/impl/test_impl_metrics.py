@@ -134,13 +134,15 @@ async def test_continuations_alone_count_too() -> None:
 @pytest.mark.asyncio
 async def test_the_scheduler_and_timeout_hooks() -> None:
     """What JobScheduler and the timeouts will call; counted per scope and in total."""
-    scope = m.Registry()
+    owner = Task()
+    scope = m.scope(owner)
+    loop = asyncio.get_running_loop()
     before = snapshot()
-    queued = m.job_queued(scope)
-    cancelled = m.job_queued(scope, at=asyncio.get_running_loop().time())
+    queued = m.job_queued(scope, loop)
+    cancelled = m.job_queued(scope, loop)
     assert delta(before, snapshot())["jobs_queued"] == 2 and scope.jobs_queued == 2
     m.job_dequeued(cancelled, cancelled=True)
-    meter = m.job_launched(queued)  # leaves the queue, starts
+    meter = m.job_launched(queued, loop)  # leaves the queue, starts
     m.attempt_started(meter)
     m.timed_out(meter)
     m.job_ended(meter, None)  # no state: counted cancelled (a timed-out job is)

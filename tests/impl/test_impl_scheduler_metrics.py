@@ -6,6 +6,7 @@ counts them too."""
 from __future__ import annotations
 
 import asyncio
+import gc
 from typing import Any
 
 import pytest
@@ -172,3 +173,43 @@ async def test_switched_off_a_scheduler_counts_nothing() -> None:
     finally:
         m.set_enabled(True)
     assert sched.snapshot() == m.Registry().snapshot()
+
+
+@pytest.mark.asyncio
+async def test_a_scheduler_gone_stays_in_the_totals_and_its_registry_is_folded() -> None:
+    """Each job counts in one registry (its scheduler's); the totals add them up. A
+    scheduler gone with its jobs ended is folded into the totals, not forgotten, and
+    the registries of many such schedulers do not pile up."""
+    before = snapshot()
+    for i in range(300):
+        sched = JobScheduler(1)
+        j = job(f"j{i}", Gate(sleep=0))
+        sched.submit(j)
+        await j.wait()
+        await sched.aclose()
+    del sched, j
+    gc.collect()
+    d = delta(before, snapshot())
+    assert (d["jobs_launched"], d["attempts"], d["jobs_running"], d["run_duration"],
+            d["queue_wait"]) == (300, 300, 0, 300, 300)
+    assert d["jobs_completed"]["normal"] == 300
+    assert len(m._scopes) < 150  # swept as they were created, and by snapshot()
+
+
+@pytest.mark.asyncio
+async def test_a_running_job_keeps_its_schedulers_registry() -> None:
+    """Not folded while a job of it runs: the job's later writes must still count."""
+    sched = JobScheduler(1)
+    gate = Gate()
+    j = job("a", gate)
+    sched.submit(j)
+    before = snapshot()
+    registry = sched._metrics
+    m._sweep()
+    assert any(r is registry for _, r in m._scopes)
+    assert gate.opened is not None
+    gate.opened.set()
+    await j.wait()
+    d = delta(before, snapshot())
+    assert (d["jobs_running"], d["run_duration"]) == (-1, 1)
+    await sched.aclose()

@@ -172,7 +172,7 @@ def test_a_header_of_another_version_or_kind_is_refused() -> None:
         ('{"event":"invoke","id":1,"op":"state"}', "line 1 must be a header"),
         ('{"trace":"workerjob","version":1,"level":"job"}', "'job_worker' is a required"),
         ('{"trace":"workerjob","version":1,"level":"continuations","job_worker":"w"}',
-         "job_worker belongs in job-level traces only"),
+         "job_worker belongs in job- and progress-level traces only"),
     ]:
         with pytest.raises(JsonlError, match=words):
             read_trace(io.BytesIO(trace(line)))
