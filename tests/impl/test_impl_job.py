@@ -579,3 +579,23 @@ def test_interrupt_from_run_completes_before_stopping_the_loop(
             task.cancel()
         loop.run_until_complete(asyncio.sleep(0))
         loop.close()
+
+
+# --- the checks above can fail: each on a one-line mutation of the implementation ---------
+
+
+def test_the_done_check_fails_on_a_yield_between_run_and_its_completion(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`test_first_thing_after_run_returns_sees_done` (cited by proofs_notes/impl.md) on a
+    job whose task takes one step between run()'s return and Done: the probe sees
+    Running."""
+
+    async def drive_with_a_step(self: WorkerJob) -> None:
+        await self.worker_task.run()
+        await asyncio.sleep(0)  # the mutation
+        self._settle(None)
+
+    monkeypatch.setattr(WorkerJob, "_drive", drive_with_a_step)
+    with pytest.raises(AssertionError, match=r"Running\(\)"):
+        asyncio.run(test_first_thing_after_run_returns_sees_done(Worker("w")))
