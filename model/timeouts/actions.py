@@ -10,34 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from workerjob.model.actions import Result
+from workerjob.model.actions import Cancel, HardCancel, Launch, Return
 from workerjob.model.vocabulary import CompletionType, Phase, RunOutcome
 
-
-@dataclass(frozen=True, slots=True)
-class Launched:
-    """`job.launch()` returned."""
-
-    def __str__(self) -> str:
-        return "launch()"
-
-
-@dataclass(frozen=True, slots=True)
-class Cancelled:
-    """Someone other than the job cancelled its token (`job.cancel()`)."""
-
-    def __str__(self) -> str:
-        return "cancel()"
-
-
-@dataclass(frozen=True, slots=True)
-class HardCancelled:
-    """`job.task_handle.cancel(msg)` from outside."""
-
-    msg: str | None = None
-
-    def __str__(self) -> str:
-        return f"task_handle.cancel({self.msg!r})"
+# The SPEC level's own actions, the same calls seen the same way: `launch()`, `cancel()`
+# and a hard cancel return without suspending, so here each is one instant.
+Launched = Launch
+Cancelled = Cancel
+HardCancelled = HardCancel
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,13 +82,7 @@ class WaitCalled:
         return f"invoke #{self.op_id} wait()"
 
 
-@dataclass(frozen=True, slots=True)
-class WaitReturned:
-    op_id: int
-    result: Result
-
-    def __str__(self) -> str:
-        return f"return #{self.op_id} {self.result}"
+WaitReturned = Return  # wait()'s return: an operation's return like any other
 
 
 Observation = (Launched | Cancelled | HardCancelled | DeadlineCancel | AttemptStarted

@@ -697,3 +697,90 @@ async def test_holding_set_gives_its_memory_back_after_a_burst(
     await drain()
     assert len(held) == 0
     assert sys.getsizeof(held) == empty_size
+
+
+# --- the checks above can fail: each on a one-line mutation of the implementation ---------
+
+
+def _run_under(test: Callable[..., Coroutine[Any, Any, None]], *args: Any) -> None:
+    async def main() -> None:
+        await test(Worker("w"), CancellationToken(), *args)
+
+    asyncio.run(main())
+
+
+async def _drain_all() -> None:
+    me = asyncio.current_task()
+    while others := asyncio.all_tasks() - {me}:
+        await asyncio.wait(others)
+
+
+def test_the_one_step_check_fails_on_an_operation_that_suspends(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`test_operations_take_effect_in_one_step` on a complete() that yields once before
+    it takes effect (the window `check_then_await` and `stale_token` live in)."""
+    settle = Continuations._settle
+
+    async def complete_with_a_step(self: Continuations, error: BaseException | None,
+                                   worker: Worker, token: CancellationToken) -> None:
+        await asyncio.sleep(0)  # the mutation
+        settle(self, error, worker, token)
+
+    monkeypatch.setattr(Continuations, "complete", complete_with_a_step)
+    calls: list[Call] = []
+
+    def recording(tag: str) -> ContinuationFn:
+        async def continuation(w: Worker, t: CompletionType, m: str | None) -> None:
+            calls.append((tag, w, t, m))
+        return continuation
+
+    with pytest.raises(AssertionError):
+        _run_under(test_operations_take_effect_in_one_step, recording, calls, _drain_all)
+
+
+def test_the_holding_check_fails_when_nothing_holds_the_task(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`test_running_continuation_is_held_although_nobody_references_it` (cited by
+    proofs_notes/impl.md) when the loop's set of continuation tasks is a new one at
+    each call: the pending task is collected."""
+    from workerjob.impl import continuations as module
+
+    monkeypatch.setattr(module, "_tasks_of", lambda loop: set())  # the mutation
+    with pytest.raises(AssertionError, match="was collected"):
+        _run_under(test_running_continuation_is_held_although_nobody_references_it,
+                   _drain_all)
+
+
+def test_the_release_check_fails_when_a_finished_continuation_is_kept(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`test_finished_continuation_is_released` (cited by proofs_notes/impl.md) on the
+    bug of the `keeps_finished` mutant: every callback started is kept."""
+    spawn, kept = Continuations._spawn, []
+
+    def keeping(self: Continuations, loop: asyncio.AbstractEventLoop, key: str,
+                callback: ContinuationFn, worker: Worker, state: Done) -> None:
+        kept.append(callback)  # the mutation
+        spawn(self, loop, key, callback, worker, state)
+
+    monkeypatch.setattr(Continuations, "_spawn", keeping)
+    with pytest.raises(AssertionError, match="still referenced"):
+        asyncio.run(test_finished_continuation_is_released(
+            False, Worker("w"), CancellationToken(), _drain_all))
+
+
+def test_the_memory_check_fails_when_the_set_is_never_reset(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`test_holding_set_gives_its_memory_back_after_a_burst` (cited by
+    proofs_notes/impl.md) when the emptied set is not cleared."""
+    from workerjob.impl import continuations as module
+
+    def release(task: asyncio.Task[None]) -> None:
+        module._tasks_of(task.get_loop()).discard(task)  # the mutation: no clear()
+
+    monkeypatch.setattr(module, "_release", release)
+    with pytest.raises(AssertionError, match="getsizeof"):
+        _run_under(test_holding_set_gives_its_memory_back_after_a_burst, _drain_all)

@@ -448,8 +448,14 @@ async def test_concurrent_second_wait_is_refused(worker: Worker) -> None:
     job.launch()
     first = asyncio.create_task(job.wait())
     await asyncio.sleep(0)  # one step: the first wait is now waiting
-    with pytest.raises(RuntimeError, match="waited"):
-        await job.wait()
+    # Driven by hand: refused at once, without suspending. (Awaited, a second wait that
+    # is not refused would wait for the gate below, and the test would hang, not fail.)
+    second = job.wait()
+    try:
+        with pytest.raises(RuntimeError, match="waited"):
+            second.send(None)
+    finally:
+        second.close()
     task.gate.set()
     await first
 
@@ -579,3 +585,62 @@ def test_interrupt_from_run_completes_before_stopping_the_loop(
             task.cancel()
         loop.run_until_complete(asyncio.sleep(0))
         loop.close()
+
+
+# --- the checks above can fail: each on a one-line mutation of the implementation ---------
+
+
+def test_the_done_check_fails_on_a_yield_between_run_and_its_completion(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`test_first_thing_after_run_returns_sees_done` (cited by proofs_notes/impl.md) on a
+    job whose task takes one step between run()'s return and Done: the probe sees
+    Running."""
+
+    async def drive_with_a_step(self: WorkerJob) -> None:
+        await self.worker_task.run()
+        await asyncio.sleep(0)  # the mutation
+        self._settle(None)
+
+    monkeypatch.setattr(WorkerJob, "_drive", drive_with_a_step)
+    with pytest.raises(AssertionError, match=r"Running\(\)"):
+        asyncio.run(test_first_thing_after_run_returns_sees_done(Worker("w")))
+
+
+def test_the_failure_check_fails_when_any_cancelled_error_is_a_hard_cancel(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`test_cancelled_error_raised_by_run_itself_is_a_failure` (cited by
+    proofs_notes/impl.md) when a CancelledError that run() raises on its own is taken for
+    a hard cancel of the job's task."""
+    from workerjob.impl import job as module
+
+    monkeypatch.setattr(module, "_is_hard_cancel",  # the mutation: no look at cancelling()
+                        lambda exc: isinstance(exc, asyncio.CancelledError))
+    calls: list[Call] = []
+
+    def recording(tag: str) -> ContinuationFn:
+        async def continuation(w: Worker, t: CompletionType, m: str | None) -> None:
+            calls.append((tag, w, t, m))
+        return continuation
+
+    async def drain() -> None:
+        me = asyncio.current_task()
+        while others := asyncio.all_tasks() - {me}:
+            await asyncio.wait(others)
+
+    with pytest.raises(AssertionError, match="CANCELLED"):
+        asyncio.run(test_cancelled_error_raised_by_run_itself_is_a_failure(
+            Worker("w"), recording, calls, drain))
+
+
+def test_the_second_wait_check_fails_when_a_wait_is_never_claimed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`test_concurrent_second_wait_is_refused` (cited by proofs_notes/impl.md) when
+    wait() forgets that it is claimed. Regression: the test awaited the second wait, so
+    on this mutation it hung (waiting for a gate it opens after) instead of failing."""
+    monkeypatch.setattr(WorkerJob, "_wait_claimed",  # the mutation
+                        property(lambda self: False, lambda self, value: None))
+    with pytest.raises(pytest.fail.Exception, match="DID NOT RAISE"):
+        asyncio.run(test_concurrent_second_wait_is_refused(Worker("w")))

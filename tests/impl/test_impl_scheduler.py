@@ -7,6 +7,7 @@ tests let the loop settle with `drain()`/`settle()`, never with a clock.
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Awaitable, Callable
 
 import pytest
@@ -76,12 +77,16 @@ async def test_never_more_than_max_concurrent(drain: Drain) -> None:
     log = Log()
     async with JobScheduler(3) as sched:
         made = [make(f"j{i}", log) for i in range(10)]
-        for job, _ in made:
-            sched.submit(job)
-        await settle()
-        assert sched.running == 3 and sched.queued == 7 and log.now == 3
-        for _, task in made:
-            task.finish()
+        try:
+            for job, _ in made:
+                sched.submit(job)
+            await settle()
+            assert sched.running == 3 and sched.queued == 7 and log.now == 3
+        finally:
+            # Also when the check fails: leaving waits for the running jobs, and a
+            # failed check must fail the test, not hang it (it did on `one_too_many`).
+            for _, task in made:
+                task.finish()
         for job, _ in made:
             await job.wait()  # before leaving: leaving cancels what is still queued
     assert log.peak == 3 and sorted(log.started) == sorted(f"j{i}" for i in range(10))
@@ -443,3 +448,22 @@ def test_a_hundred_thousand_jobs_none_lost_none_twice() -> None:
     assert max(counts) == 1  # none twice
     assert counts.count(1) + cancelled == n  # none lost
     assert 0 < cancelled <= n // 1000
+
+
+# --- the checks above can fail ---------------------------------------------------------------
+
+
+def test_the_concurrency_check_fails_on_one_too_many(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression: on the scheduler mutant `one_too_many` (a fourth job starts under
+    max_concurrent=3), `test_never_more_than_max_concurrent` hung in aclose() after its
+    failed check, instead of failing."""
+    from tests.mutants.scheduler import one_too_many
+
+    async def drain() -> None:
+        me = asyncio.current_task()
+        while others := asyncio.all_tasks() - {me}:
+            await asyncio.wait(others)
+
+    monkeypatch.setattr(sys.modules[__name__], "JobScheduler", one_too_many.JobScheduler)
+    with pytest.raises(AssertionError, match="running"):
+        asyncio.run(test_never_more_than_max_concurrent(drain))

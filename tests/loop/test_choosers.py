@@ -284,3 +284,60 @@ def test_choosers_never_choose_without_a_choice() -> None:
     assert RandomChooser(1).choose(single) == 0
     assert FifoChooser().choose(single) == 0
     assert PCTChooser(1).choose(single) == 0
+
+
+# --- the checks above can fail: each on a one-line mutation of a chooser -------------------
+
+
+def _pct_by_name(self: PCTChooser, candidates: Sequence[Candidate]) -> int:
+    """PCTChooser.choose, but telling threads apart by task name (the mutation)."""
+    renamed = [Candidate(c.label, c.task, hash(c.task)) for c in candidates]
+    return PCTChooser.choose(self, renamed)
+
+
+@pytest.mark.parametrize("kind", sorted(TASK_FACTORIES))
+def test_the_strict_priority_check_fails_when_pct_tells_tasks_apart_by_name(kind: str) -> None:
+    """`test_pct_with_depth_one_runs_by_strict_priority[shared_name]`: tasks that share a
+    name share one priority under the mutation, and their steps interleave."""
+    loops: list[ControlledLoop] = []
+
+    class ByName(PCTChooser):
+        choose = _pct_by_name
+
+    def new_loop(chooser: Chooser | None = None) -> ControlledLoop:
+        loops.append(make_loop(kind, ByName(chooser.seed, depth=1, expected_steps=100)
+                               if isinstance(chooser, PCTChooser) else chooser))
+        return loops[-1]
+
+    try:
+        test_pct_with_depth_one_runs_by_strict_priority(new_loop, shared_name=False)
+        with pytest.raises(AssertionError):
+            test_pct_with_depth_one_runs_by_strict_priority(new_loop, shared_name=True)
+    finally:
+        for loop in loops:
+            loop.shutdown()
+
+
+def test_the_exploration_check_fails_when_random_ignores_its_seed(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """`test_random_chooser_explores_other_orders` on a RandomChooser whose generator is
+    seeded with 0 whatever its seed: every seed runs one schedule. (Determinism per seed
+    still holds, so `test_random_chooser_is_deterministic_per_seed` cannot see it.)"""
+    init = RandomChooser.__init__
+
+    def seed_ignored(self: RandomChooser, seed: int) -> None:
+        init(self, 0)  # the mutation
+
+    monkeypatch.setattr(RandomChooser, "__init__", seed_ignored)
+    test_random_chooser_is_deterministic_per_seed()
+    with pytest.raises(AssertionError):
+        test_random_chooser_explores_other_orders()
+
+
+def test_the_race_check_fails_when_random_and_pct_run_fifo(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """`test_the_race_is_invisible_to_fifo_and_found_by_random_and_pct` on a RandomChooser
+    that always takes candidate 0."""
+    monkeypatch.setattr(RandomChooser, "choose", lambda self, candidates: 0)
+    with pytest.raises(AssertionError):
+        test_the_race_is_invisible_to_fifo_and_found_by_random_and_pct()

@@ -95,3 +95,20 @@ def test_fifo_matches_stock_on_a_hand_written_interleaving(kind: str) -> None:
         logs.append(log)
     assert logs[0] == logs[1]
     assert logs[0][:3] == ["a start", "b start", "c start"]
+
+
+# --- the check above can fail ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", sorted(TASK_FACTORIES))
+def test_the_stock_order_check_fails_on_a_fifo_chooser_that_takes_the_newest(
+        monkeypatch: pytest.MonkeyPatch, kind: str) -> None:
+    """`test_fifo_runs_random_programs_in_the_stock_order` when FifoChooser takes the last
+    candidate instead of the first; run derandomized and without a database, so that the
+    verdict depends on the mutation alone."""
+    monkeypatch.setattr(FifoChooser, "choose", lambda self, candidates: len(candidates) - 1)
+    inner = test_fifo_runs_random_programs_in_the_stock_order.hypothesis.inner_test
+    check = settings(database=None, derandomize=True, max_examples=200, deadline=None)(
+        given(program=programs())(inner))
+    with pytest.raises(AssertionError):
+        check(kind)

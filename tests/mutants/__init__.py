@@ -15,6 +15,10 @@ it and why no other check does.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # a mutant imports this package: it must not import the harness
+    from workerjob.conformance.stateful.campaign import CampaignResult
 
 MUTANTS: dict[str, str] = {
     "check_then_await": (
@@ -190,6 +194,16 @@ def explanation(report: str) -> str | None:
     if not sep or "\n" in head:
         return None
     return rest.split("\n\nobservations:", 1)[0]
+
+
+def assert_conforms(result: CampaignResult, levels: tuple[str, ...], examples: int) -> None:
+    """`result` conforms, and not vacuously: each of `levels` ran, in that order, none
+    skipped, each at least `examples` examples. A level the harness skips, or a campaign
+    that runs nothing, conforms too (tests/stateful/test_mutants.py shows both)."""
+    assert result.conforms, [r.report for r in result.levels]
+    ran = {r.level: r.examples for r in result.levels}
+    assert list(ran) == list(levels), f"levels run {ran}, skipped {result.skipped}"
+    assert min(ran.values()) >= examples, f"examples run {ran}, expected {examples} each"
 
 
 def killed_by_its_bug(mutant: str, report: str) -> bool:

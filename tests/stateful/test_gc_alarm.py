@@ -15,6 +15,7 @@ import weakref
 
 import pytest
 
+from tests.mutants import assert_conforms
 from workerjob.conformance.loop.loop import ControlledLoop
 from workerjob.conformance.stateful.campaign import run_campaign
 from workerjob.conformance.stateful.subject import load_subject
@@ -26,7 +27,7 @@ SEEDS = (1, 2, 3, 20261128)
 def test_bare_task_continuations_conform(seed: int) -> None:
     result = run_campaign(load_subject("tests.mutants.bare_tasks"), examples=200,
                           seed_value=seed, shrink=False)
-    assert result.conforms, [r.report for r in result.levels]
+    assert_conforms(result, ("continuations", "job"), 200)
 
 
 @pytest.mark.parametrize("seed", SEEDS[:3])

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
-from workerjob.conformance.stateful.machine import MAX_IN_FLIGHT, ContinuationsMachine, machine_for
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from workerjob.conformance.stateful.machine import (
+    MAX_IN_FLIGHT,
+    ContinuationsMachine,
+    SubjectMachine,
+    machine_for,
+)
 from workerjob.conformance.stateful.subject import load_subject
-from workerjob.model import Invoke, ReadState, Return
+from workerjob.model import Cancel, Invoke, Op, ReadState, Result, Return
 
 
 def test_operations_in_flight_are_bounded() -> None:
@@ -35,3 +46,31 @@ def test_a_cancel_is_followed_by_a_state_read_in_the_same_task() -> None:
         assert isinstance(machine.rec.history[-1], Return)
     finally:
         machine.loop.shutdown()
+
+
+# --- the checks above can fail: each on a one-line mutation of the harness ---------------
+
+
+def test_the_bound_check_fails_on_a_harness_without_a_bound(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(SubjectMachine, "room", lambda self: True)  # the mutation
+    with pytest.raises(AssertionError):
+        test_operations_in_flight_are_bounded()
+
+
+def test_the_same_task_check_fails_when_the_read_comes_a_step_later(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The read after a cancel is what makes a token read too early observable
+    (`stale_token`); with a step between them another task can run there."""
+    perform = SubjectMachine.perform
+
+    async def perform_then_step(self: SubjectMachine, op_id: int, op: Op,
+                                call: Callable[[], Any],
+                                translate: Callable[[Any], Result]) -> None:
+        await perform(self, op_id, op, call, translate)
+        if isinstance(op, Cancel):
+            await asyncio.sleep(0)  # the mutation: a step before the read
+
+    monkeypatch.setattr(SubjectMachine, "perform", perform_then_step)
+    with pytest.raises(AssertionError):
+        test_a_cancel_is_followed_by_a_state_read_in_the_same_task()

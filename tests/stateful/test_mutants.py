@@ -9,7 +9,14 @@ import re
 
 import pytest
 
-from tests.mutants import CORRECT, KILLS, MUTANTS, explanation, killed_by_its_bug
+from tests.mutants import (
+    CORRECT,
+    KILLS,
+    MUTANTS,
+    assert_conforms,
+    explanation,
+    killed_by_its_bug,
+)
 from workerjob.conformance.stateful.campaign import run_campaign
 from workerjob.conformance.stateful.subject import load_subject
 
@@ -36,7 +43,7 @@ def test_mutant_is_killed(mutant: str, seed_value: int) -> None:
 def test_correct_variant_conforms(name: str) -> None:
     result = run_campaign(load_subject(f"tests.mutants.{name}"), examples=BUDGET,
                           seed_value=SEED)
-    assert result.conforms, [r.report for r in result.levels]
+    assert_conforms(result, ("continuations", "job"), BUDGET)
 
 
 def test_correct_base_conforms() -> None:  # cited by proofs_notes; the same check as above
@@ -65,3 +72,28 @@ def test_another_mutants_violation_is_not_a_kill() -> None:
     assert report is not None and killed_by_its_bug("overwrite_done", report)
     others = [m for m in MUTANTS if m != "overwrite_done"]
     assert not any(killed_by_its_bug(m, report) for m in others)
+
+
+# --- a correct variant's verdict is not vacuous -----------------------------------------
+
+
+def test_the_correct_variant_check_fails_on_a_campaign_that_skips_a_level(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A level the harness wrongly skips also "conforms": the job level, here, as if the
+    subject did not export what it drives. The correct-variant check must notice."""
+    from workerjob.conformance.stateful.machine import JobMachine
+
+    monkeypatch.setattr(JobMachine, "supports", classmethod(lambda cls, subject: False))
+    with pytest.raises(AssertionError, match="job"):
+        test_correct_variant_conforms("base")
+
+
+def test_the_correct_variant_check_fails_on_a_campaign_that_runs_nothing(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A campaign whose levels run no example conforms too."""
+    from workerjob.conformance.stateful import campaign
+
+    monkeypatch.setattr(campaign, "run_level",
+                        lambda subject, level, **_: campaign.LevelResult(level))
+    with pytest.raises(AssertionError, match="examples"):
+        test_correct_variant_conforms("base")

@@ -4,11 +4,14 @@ deadline, grace period and backoff is checked to the exact instant."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
 
+from workerjob.conformance.loop.choosers import Candidate
+from workerjob.conformance.loop.loop import ControlledLoop
 from workerjob.impl import (
     CancellationToken,
     CompletionType,
@@ -216,6 +219,58 @@ async def test_a_deadline_fired_early_by_the_clock_resolution_waits_for_its_inst
     await outcome(job)
     assert seen[0][0] < 1.0 and not seen[0][1]
     assert job.timed_out
+
+
+class _DeadlineLast:
+    """A chooser that runs the deadline's callback after anything else ready with it."""
+
+    def choose(self, candidates: Sequence[Candidate]) -> int:
+        return next((i for i, c in enumerate(candidates) if "_on_deadline" not in c.label), 0)
+
+
+def deadline_due_as_run_ends(job_type: type[WorkerJob]) -> WorkerJob:
+    """run() ends at the deadline's instant, and its task's steps (run() returning, the
+    job completing) are taken before the deadline's callback: the one window in which a
+    deadline that does not look whether run() has ended takes effect after it."""
+    loop = ControlledLoop(_DeadlineLast())
+
+    class EndsAtOne:
+        def __init__(self, done: asyncio.Future[None]) -> None:
+            self.done = done
+
+        async def run(self) -> None:
+            await self.done
+
+    async def main() -> WorkerJob:
+        done = loop.create_future()
+        loop.call_at(1.0, done.set_result, None)  # scheduled before the deadline's timer
+        job = job_type(W, EndsAtOne(done), CancellationToken(), timeout=1.0)
+        job.launch()
+        assert await outcome(job) is None
+        await asyncio.sleep(0)  # the deadline's callback, if still armed, has run
+        return job
+
+    try:
+        return loop.run_until_complete(main())
+    finally:
+        loop.shutdown()
+
+
+def test_a_deadline_due_as_run_ends_takes_no_effect_after_it() -> None:
+    job = deadline_due_as_run_ends(WorkerJob)
+    assert job.worker_job_continuations.state == Done(NORMAL, None)
+    assert not job.timed_out and not job.cancellation_token.is_cancelled()
+
+
+def test_the_late_deadline_check_fails_on_the_late_deadline_mutant(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression: no test of this file failed on `late_deadline` (only the timeouts
+    level of the campaign killed it); the test above does."""
+    from tests.mutants.timeouts import late_deadline
+
+    monkeypatch.setattr(sys.modules[__name__], "WorkerJob", late_deadline.WorkerJob)
+    with pytest.raises(AssertionError, match="timed_out"):
+        test_a_deadline_due_as_run_ends_takes_no_effect_after_it()
 
 
 # --- retries ------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import time
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ import jsonschema
 import pytest
 from hypothesis import given, settings
 
+from tests.mutants import KILLS
 from workerjob.conformance.traces import drive
 from workerjob.conformance.traces.check_trace import check_file
 from workerjob.conformance.traces.drive import (
@@ -126,14 +128,28 @@ def test_the_example_driver_from_the_readme_conforms() -> None:
 # --- mutants, caught through the pipe -------------------------------------------------------
 
 
-@pytest.mark.parametrize("mutant", ["failure_wins", "overwrite_done"])
-def test_a_mutant_is_caught_through_the_driver(mutant: str) -> None:
+def violation_through_the_driver(mutant: str) -> str:
     result = drive_with([*REFERENCE_DRIVER, "--impl", f"tests.mutants.{mutant}"],
                         levels=["continuations"], examples=200, shrink=False)
     assert result.code == 1, result
     failing = result.failing
     assert failing is not None and failing.violation is not None
     assert result.exit_code == 0  # the driver was not to blame: it exited normally
+    return failing.violation
+
+
+@pytest.mark.parametrize("mutant", ["failure_wins", "overwrite_done"])
+def test_a_mutant_is_caught_through_the_driver(mutant: str) -> None:
+    violation = violation_through_the_driver(mutant)
+    # Killed by its own bug, as in the campaign (tests/mutants KILLS), not by any violation.
+    assert any(re.search(kind, violation) for kind in KILLS[mutant]), violation
+
+
+def test_the_driver_kill_check_fails_on_another_mutants_violation() -> None:
+    """Regression: any violation counted as the kill. `overwrite_done`'s (a second
+    complete returns ok) is not `failure_wins`'s (FAILED where CANCELLED is due)."""
+    violation = violation_through_the_driver("overwrite_done")
+    assert not any(re.search(kind, violation) for kind in KILLS["failure_wins"]), violation
 
 
 def test_a_violation_is_shrunk_reported_and_saved_for_check_trace(tmp_path: Path) -> None:

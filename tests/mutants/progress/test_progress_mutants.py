@@ -9,6 +9,7 @@ import itertools
 
 import pytest
 
+from tests.mutants import assert_conforms
 from tests.mutants.progress import MUTANTS
 from workerjob.conformance.stateful.campaign import run_campaign
 from workerjob.conformance.stateful.subject import load_subject
@@ -34,13 +35,13 @@ def test_progress_mutant_is_killed_by_its_check(mutant: str) -> None:
 def test_only_the_progress_checks_kill_it(mutant: str) -> None:
     result = run_campaign(load_subject(f"tests.mutants.progress.{mutant}"), examples=40,
                           seed_value=SEED, levels=("continuations", "job"), shrink=False)
-    assert result.conforms, [r.report for r in result.levels]
+    assert_conforms(result, ("continuations", "job"), 40)
 
 
 def test_the_implementation_conforms_at_the_progress_level() -> None:
     result = run_campaign(load_subject(), examples=BUDGET, seed_value=SEED,
                           levels=("progress",))
-    assert result.conforms, [r.report for r in result.levels]
+    assert_conforms(result, ("progress",), BUDGET)
 
 
 def test_a_subject_without_progress_is_skipped_and_said_so() -> None:
@@ -48,3 +49,14 @@ def test_a_subject_without_progress_is_skipped_and_said_so() -> None:
                           levels=("job", "progress"))
     assert result.skipped == ["progress"]
     assert [r.level for r in result.levels] == ["job"]
+
+
+def test_the_conformance_check_fails_when_the_level_is_wrongly_skipped(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression: with `levels=("progress",)`, a progress level skipped by mistake left
+    no level at all, and a campaign of no level conforms."""
+    from workerjob.conformance.stateful.progress import ProgressMachine
+
+    monkeypatch.setattr(ProgressMachine, "supports", classmethod(lambda cls, subject: False))
+    with pytest.raises(AssertionError, match="skipped"):
+        test_the_implementation_conforms_at_the_progress_level()

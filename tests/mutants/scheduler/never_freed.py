@@ -2,41 +2,11 @@
 
 from __future__ import annotations
 
-from workerjob.impl import (
-    CancellationToken,
-    CompletionType,
-    ContinuationFn,
-    Continuations,
-    Done,
-    JobState,
-    Progress,
-    ProgressChannel,
-    Running,
-    Worker,
-    WorkerJob,
-    WorkerTask,
-    report_progress,
-    snapshot,
-)
+from tests.mutants.scheduler import _base
+from tests.mutants.scheduler._base import *  # noqa: F403
 from workerjob.impl import scheduler as base
 
-__all__ = [
-    "CancellationToken",
-    "CompletionType",
-    "ContinuationFn",
-    "Continuations",
-    "Done",
-    "JobScheduler",
-    "JobState",
-    "Progress",
-    "ProgressChannel",
-    "Running",
-    "Worker",
-    "WorkerJob",
-    "WorkerTask",
-    "report_progress",
-    "snapshot",
-]
+__all__ = [*_base.__all__, "JobScheduler"]
 
 
 class JobScheduler(base.JobScheduler):

@@ -6,33 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import workerjob.impl as impl
-from workerjob.impl import (
-    CancellationToken,
-    CompletionType,
-    ContinuationFn,
-    Continuations,
-    Done,
-    JobState,
-    RetryPolicy,
-    Running,
-    Worker,
-    WorkerTask,
-)
+from tests.mutants.timeouts import _base
+from tests.mutants.timeouts._base import *  # noqa: F403
 from workerjob.impl.timeouts import Attempts
 
-__all__ = [
-    "CancellationToken",
-    "CompletionType",
-    "ContinuationFn",
-    "Continuations",
-    "Done",
-    "JobState",
-    "RetryPolicy",
-    "Running",
-    "Worker",
-    "WorkerJob",
-    "WorkerTask",
-]
+__all__ = [*_base.__all__, "WorkerJob"]
 
 
 class _Attempts(Attempts):

@@ -77,3 +77,18 @@ def test_the_level_imports_on_its_own() -> None:
     done = subprocess.run([sys.executable, "-c", "import workerjob.conformance.stateful.timeouts"],
                           capture_output=True, text=True, check=False, timeout=60)
     assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize("mutant", list(MUTANTS))
+def test_only_the_job_differs(mutant: str) -> None:
+    """Each mutant is a subject of its own (its names shared through `_base`): SPEC's
+    names and RetryPolicy, all the bundled implementation's but its WorkerJob."""
+    import workerjob.impl
+
+    module = load_subject(f"tests.mutants.timeouts.{mutant}").module
+    assert set(module.__all__) == {
+        "CancellationToken", "CompletionType", "ContinuationFn", "Continuations", "Done",
+        "JobState", "RetryPolicy", "Running", "Worker", "WorkerJob", "WorkerTask"}
+    differ = {name for name in module.__all__
+              if getattr(module, name) is not getattr(workerjob.impl, name)}
+    assert differ == {"WorkerJob"}

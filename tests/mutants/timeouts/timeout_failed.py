@@ -4,32 +4,11 @@ the token were not cancelled."""
 from __future__ import annotations
 
 import workerjob.impl as impl
-from workerjob.impl import (
-    CancellationToken,
-    CompletionType,
-    ContinuationFn,
-    Continuations,
-    Done,
-    JobState,
-    RetryPolicy,
-    Running,
-    Worker,
-    WorkerTask,
-)
+from tests.mutants.timeouts import _base
+from tests.mutants.timeouts._base import *  # noqa: F403
+from tests.mutants.timeouts._base import CancellationToken
 
-__all__ = [
-    "CancellationToken",
-    "CompletionType",
-    "ContinuationFn",
-    "Continuations",
-    "Done",
-    "JobState",
-    "RetryPolicy",
-    "Running",
-    "Worker",
-    "WorkerJob",
-    "WorkerTask",
-]
+__all__ = [*_base.__all__, "WorkerJob"]
 
 
 class WorkerJob(impl.WorkerJob):
