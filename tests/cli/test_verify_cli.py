@@ -69,7 +69,10 @@ def test_bad_usage_is_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]
     with pytest.raises(SystemExit) as exit_info:
         main(argv)
     assert exit_info.value.code == 2
-    assert "verify: error: argument" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err.startswith("workerjob verify: argument ")
+    assert err.endswith(" (options: workerjob verify --help)\n")
+    assert len(err.splitlines()) == 1
 
 
 def test_a_failure_replays_from_its_seed() -> None:
