@@ -156,7 +156,8 @@ def run(args: argparse.Namespace) -> int:
                                   on_round=progress.round)
     replay = replay_command(result, args, profile, database.flag)
     if args.json:
-        print(json.dumps(as_json(result, spec, database.where, replay), indent=2))
+        print(json.dumps(as_json(result, spec, database.where, replay, args.examples),
+                         indent=2))
     else:
         show(result, args, spec, Console(), _home(database.where), replay)
     return 0 if result.conforms else 1
@@ -191,7 +192,9 @@ def replay_command(result: CampaignResult, args: argparse.Namespace, profile: st
 
 
 def as_json(result: CampaignResult, spec: Spec, database: str = "none",
-            replay: str = "") -> dict[str, object]:
+            replay: str = "", examples: int | None = None) -> dict[str, object]:
+    """`examples_asked` per level; per level, `examples` Hypothesis counted against
+    it and `runs` of the machine (with the attempts it discards and the shrinking)."""
     return {
         "subject": result.subject,
         "spec": spec.name,
@@ -201,8 +204,9 @@ def as_json(result: CampaignResult, spec: Spec, database: str = "none",
         "replay": replay,
         "conforms": result.conforms,
         "skipped": result.skipped,
+        "examples_asked": examples,
         "levels": [
-            {"level": r.level, "examples": r.examples, "steps": r.steps,
+            {"level": r.level, "examples": r.examples, "runs": r.runs, "steps": r.steps,
              "distinct_schedules": r.schedules, "violations": r.violations,
              "report": r.report}
             for r in result.levels
@@ -217,12 +221,15 @@ def show(result: CampaignResult, args: argparse.Namespace, spec: Spec, console: 
             what = "hang" if "\nhung: " in r.report.split("\n\n", 1)[0] else "violation"
             console.rule(f"[red]{what} at the {r.level} level")
             console.print(r.report, markup=False, highlight=False, soft_wrap=True)
+    # "examples" is what `--examples` asks for per level (Hypothesis' valid examples);
+    # "runs" adds the attempts Hypothesis discards and, at a failure, the shrinking.
     table = Table(title=f"workerjob verify {result.subject} ({spec.name} spec)",
-                  caption=f"departures in force: {spec.in_force()}")
-    for column in ("level", "examples", "steps", "distinct schedules", "violations"):
+                  caption=f"examples asked per level: {args.examples}; departures in "
+                  f"force: {spec.in_force()}")
+    for column in ("level", "examples", "runs", "steps", "distinct schedules", "violations"):
         table.add_column(column, justify="left" if column == "level" else "right")
     for r in result.levels:
-        table.add_row(r.level, str(r.examples), str(r.steps), str(r.schedules),
+        table.add_row(r.level, str(r.examples), str(r.runs), str(r.steps), str(r.schedules),
                       f"[red]{r.violations}" if r.violations else "0")
     console.print(table)
     for level in result.skipped:

@@ -12,10 +12,12 @@ import gc
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from hypothesis import Phase, seed, settings
 from hypothesis.reporting import with_reporter
 from hypothesis.stateful import run_state_machine_as_test
+from hypothesis.statistics import collector
 
 from workerjob.conformance.stateful.machine import LEVELS, Stats, SubjectMachine, machine_for
 from workerjob.conformance.stateful.subject import Subject
@@ -23,6 +25,9 @@ from workerjob.model import ATOMIC, Spec
 
 from .shrink_budget import cut_short, note, shrink_budget
 from .watchdog import ExampleHung, Watchdog, watched
+
+if TYPE_CHECKING:
+    from hypothesis.internal.conjecture.engine import StatisticsDict
 
 
 @dataclass
@@ -32,6 +37,11 @@ class LevelResult:
     steps: int = 0
     schedules: int = 0
     report: str | None = None  # the failure report, None when it conforms
+    # `examples` are what `max_examples` counts (Hypothesis' valid examples: what was
+    # asked for, fewer at a failure or when the space is exhausted); `runs` every run
+    # of the machine besides: the attempts Hypothesis discards (a draw it rejects, data
+    # that runs out: about a third more) and, at a failure, the shrinking.
+    runs: int = 0
 
     @property
     def violations(self) -> int:
@@ -112,7 +122,9 @@ def run_level(
     if not shrink:
         budget = settings(budget, database=None)
     result = LevelResult(level)
-    with _captured() as printed, shrink_budget(shrink_seconds), watchdog.installed():
+    with _captured() as printed, shrink_budget(shrink_seconds), watchdog.installed(), \
+            collector.with_value(_count_examples(stats)):  # type: ignore[arg-type]
+        # (the variable is typed by its default value, None)
         try:
             run_state_machine_as_test(seed(seed_value)(machine), settings=budget)
         except ExampleHung as hung:  # not shrunk: each try would cost the whole timeout
@@ -125,9 +137,20 @@ def run_level(
             result.report = f"{_describe(failure)}\n\nshrunk to these rules:\n{steps}"
             if stopped and shrink_seconds is not None:
                 result.report += f"\n{note(shrink_seconds)}"
-    result.examples, result.steps, result.schedules = (
-        stats.examples, stats.steps, len(stats.schedules))
+    result.examples, result.runs, result.steps, result.schedules = (
+        stats.examples, stats.runs, stats.steps, len(stats.schedules))
     return result
+
+
+def _count_examples(stats: Stats) -> Callable[[StatisticsDict], None]:
+    """Hypothesis' statistics of one run (what its pytest plugin prints with
+    `--hypothesis-show-statistics`): the valid examples of the phases that run examples,
+    the count that `max_examples` bounds. Delivered after the search, failing or not."""
+    def note(statistics: StatisticsDict) -> None:
+        for phase in (statistics.get("reuse-phase"), statistics.get("generate-phase")):
+            if phase is not None:
+                stats.examples += sum(case["status"] == "valid" for case in phase["test-cases"])
+    return note
 
 
 def _hang_report(machine: SubjectMachine, what: str) -> str:
@@ -187,5 +210,5 @@ def run_campaign(
     for level in levels:
         s = stats[level]
         out.levels.append(LevelResult(level, s.examples, s.steps, len(s.schedules),
-                                      reports[level]))
+                                      reports[level], runs=s.runs))
     return out
