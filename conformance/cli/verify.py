@@ -210,7 +210,7 @@ def replay_command(result: CampaignResult, args: argparse.Namespace, profile: st
         words += ["--allow", departure]
     words += ["--impl", result.subject, "--seed", str(result.seed),
               "--examples", str(args.examples)]
-    if args.workers > 1 and blob is None:
+    if args.workers > 1:  # (ignored with --reproduce; kept for a replay without it)
         words += ["--workers", str(args.workers)]
     if args.shrink_time != SHRINK_SECONDS:
         words += ["--shrink-time", f"{args.shrink_time:g}"]
