@@ -18,9 +18,10 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import re
 import sys
 from collections.abc import Sequence
-from typing import Protocol, cast
+from typing import NoReturn, Protocol, cast
 
 from workerjob.conformance.stateful import interrupts
 
@@ -42,6 +43,41 @@ class Command(Protocol):
     def run(self, args: argparse.Namespace) -> int: ...
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, but a usage error is one line on stderr naming what is wrong
+    and where the options are listed, then exit 2 (argparse prints the whole usage
+    first). `add_subparsers` makes the subcommands' parsers of this class too."""
+
+    argv: Sequence[str] = ()  # the words being parsed, for `error`
+
+    def error(self, message: str) -> NoReturn:
+        # argparse checks the required arguments before it complains of unknown ones:
+        # `check-trace --bogus` would name the missing FILE, not the word that is wrong.
+        if message.startswith("the following arguments are required"):
+            unknown = _unknown_options(self, self.argv)
+            if unknown:
+                message = f"unrecognized arguments: {' '.join(unknown)}"
+        self.exit(2, f"{self.prog}: {message} (options: {self.prog} --help)\n")
+
+
+def _unknown_options(parser: argparse.ArgumentParser, words: Sequence[str]) -> list[str]:
+    """The words before `--` that look like options and begin none of the parser's
+    (argparse takes a unique prefix of an option for the option)."""
+    known = [s for action in parser._actions for s in action.option_strings]
+    out = []
+    for word in words:
+        if word == "--":
+            break
+        name = word.split("=", 1)[0]
+        if (name.startswith("-") and name != "-" and not _NUMBER.fullmatch(name)
+                and not any(option.startswith(name) for option in known)):
+            out.append(word)
+    return out
+
+
+_NUMBER = re.compile(r"-\d+(\.\d*)?")
+
+
 def _load(module: str) -> Command:
     return cast(Command, importlib.import_module(module))
 
@@ -55,7 +91,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 def _build(only: str | None = None,
            ) -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="workerjob",
         description="Reference model, asyncio implementation and conformance kit "
         "for WorkerJob/Continuations job runners.",
@@ -87,13 +123,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _dispatch(args_list: list[str], command: str) -> int:
     parser, parsers = _build(only=command)
+    for each in (parser, *parsers.values()):
+        cast(_Parser, each).argv = args_list
     args, unknown = parser.parse_known_args(args_list)
     if args.command is None:
         if unknown:
             parser.error(f"unrecognized arguments: {' '.join(unknown)}")
         parser.print_help()
         return 2
-    if unknown:  # `verify --bogus`: verify's usage, not the top-level one
+    if unknown:  # `verify --bogus`: named by verify, not by the top level
         parsers[args.command].error(f"unrecognized arguments: {' '.join(unknown)}")
     module, _ = COMMANDS[args.command]
     return _load(module).run(args)

@@ -9,8 +9,9 @@ Every search runs within a budget (`--max-states`, `--max-memory`): the number o
 states grows exponentially with the adders, and a search that cannot finish must say
 so rather than grow until the machine swaps. When the budget runs out the verdict is
 "bound not covered": nothing was proved or refuted for that bound. Before a search
-with more than three adders, the searches at 1, 2, ... adders give an estimate of its
-size (the growth per adder, extrapolated); a search estimated past the budget is not
+with more than three adders (the converse: more than one), the same search at 1, 2
+and 3 adders (the converse: 0 and 1) gives an estimate of its size and its memory
+(the growth per adder, extrapolated); a search estimated past the budget is not
 started. Every phase (the search, `--compare`'s unreduced search, `--shortest`,
 `--converse`) shows its progress on a terminal.
 """
@@ -26,7 +27,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rich.console import Console
 from rich.progress import (
@@ -206,17 +207,49 @@ def _explore_one(variant: Variant, config: Config, spec: Spec, args: argparse.Na
     main: Timed | None = None
     unreduced, cx, shortest, converse = None, None, not args.reduce, None
     try:
-        if args.estimate and config.adders > ESTIMATE_FROM:
-            _estimate(variant, config, spec, reduction, budget, err)
+        def estimate(what: str, search: Search, probes: range, unit: str = "states") -> None:
+            if args.estimate:
+                _estimate(what, search, config, budget, err, probes=probes, unit=unit)
+
+        # Every estimate before any search: a bound that will not fit is said at once.
+        # The converse's first: its size is in memory more than in pairs, and memory is
+        # measured as the process grows, which a search before it would hide (the
+        # probe would reuse what that search freed). A later phase that will not fit
+        # still lets the search run (its verdict is the one a user came for), and is
+        # not covered when its turn comes.
+        later: dict[str, BoundNotCovered] = {}
+
+        def estimate_later(phase: str, what: str, search: Search, probes: range,
+                           unit: str = "states") -> None:
+            try:
+                estimate(what, search, probes, unit)
+            except BoundNotCovered as exc:
+                later[phase] = exc
+
+        if args.converse:
+            estimate_later("converse", f"the converse of {variant.name}",
+                           _conversing(variant, spec), CONVERSE_PROBES, "knowledge pairs")
+        estimate(_label(variant, reduction), _searching(variant, spec, reduction), PROBES)
+        if args.compare and args.reduce:
+            estimate_later("compare", f"the unreduced search of {variant.name}",
+                           _searching(variant, spec, NONE), PROBES)
         main = _timed(variant, config, spec, reduction, live, budget)
         cx = main.report.counterexample
         if args.compare and args.reduce:
+            if "compare" in later:
+                raise later["compare"]
             unreduced = _timed(variant, config, spec, NONE, live, budget)
         if cx is not None and args.shortest and args.reduce:
+            # (estimated from the same search at each smaller bound, to its own first
+            # shortest counterexample; the one here is also cut at the found one's depth)
+            estimate(f"the search for a shortest counterexample of {variant.name}",
+                     _searching(variant, spec, SHORTEST), PROBES)
             found = _timed(variant, config, spec, SHORTEST, live, budget,
                            max_depth=len(cx.steps))
             cx, shortest = found.report.counterexample or cx, True
         if args.converse:
+            if "converse" in later:
+                raise later["converse"]
             with _Ticker(f"{variant.name} (converse)", live, budget, "the converse search",
                          unit="pairs") as ticker:
                 converse = spec_traces_included(variant, config, spec, progress=ticker.tick)
@@ -231,39 +264,84 @@ def _unfinished(variant: Variant, config: Config, spec: Spec, reduction: Reducti
     return Timed(Report(variant, config, spec, reduction, 0, 0, 0, 0, 0, 0, None), 0.0)
 
 
-ESTIMATE_FROM = 3  # searches up to this many adders take seconds at most
+# The adder counts a search's size is estimated from, before a search at more adders:
+# each takes seconds at most (the converse grows fastest: one adder takes a second).
+PROBES = range(1, 4)
+CONVERSE_PROBES = range(0, 2)
+MEASURABLE_MIB = 16.0
 ALARM_EVERY = 0.25  # seconds between two checks of the memory during a search
 
 
-def _estimate(variant: Variant, config: Config, spec: Spec, reduction: Reduction,
-              budget: Budget, err: Console) -> None:
-    """Search the same bound with 1, 2, 3 adders (each within a small budget), and
-    extrapolate the growth per adder to `config.adders`. Over the budget: the bound is
-    not covered, and the search is not started. The estimate is printed (stderr)."""
-    sizes: list[int] = []
+Search = Callable[[Config, Callable[[int, int, int], None]], int]
+
+
+@dataclass
+class _Probe:
+    """A small search run for an estimate: its size and the memory it took (the
+    process's peak above where it started, sampled at every progress call)."""
+
+    budget: Budget
+    base: float
+    peak: float = 0.0
+
+    def tick(self, states: int, _transitions: int, _depth: int) -> None:
+        self.peak = max(self.peak, _memory_mib() - self.base)
+        self.budget.check(states, "the estimate")
+
+
+def _estimate(what: str, search: Search, config: Config, budget: Budget, err: Console, *,
+              probes: range, unit: str = "states") -> None:
+    """Run `search` at the adder counts of `probes` below `config.adders` (each within
+    a small budget), and extrapolate its growth per adder, in size and in memory, to
+    `config.adders`. Over the budget: the bound is not covered, and the search is not
+    started. The estimate is printed (stderr). A search within the probes' bounds is
+    not estimated: it takes seconds at most."""
+    if config.adders <= probes[-1]:
+        return
+    sizes: list[tuple[int, int, float]] = []  # (adders, size, MiB)
     probe_budget = Budget(max(budget.states // 20, 1), budget.memory_mib)
-    for adders in range(1, min(config.adders, ESTIMATE_FROM + 1)):
-        small = Config(adders, config.keys, config.cancel, config.read, config.outcomes)
+    for adders in probes:
+        probe = _Probe(probe_budget, _memory_mib())
         try:
-            report = explore(variant, small, spec, reduce=reduction,
-                             progress=lambda n, _t, _d: probe_budget.check(n, "the estimate"))
+            size = search(replace(config, adders=adders), probe.tick)
         except BoundNotCovered:
             break
         # (a failing variant's search stops at its first counterexample: the sizes
         # then estimate the work up to it, which also grows with the adders)
-        sizes.append(report.states)
+        sizes.append((adders, size, max(probe.peak, _memory_mib() - probe.base)))
     if len(sizes) < 2:
         return
-    growth = max(sizes[-1] / max(sizes[-2], 1), 1.0)
-    estimate = sizes[-1] * growth ** (config.adders - len(sizes))
-    known = ", ".join(f"{n:,} at {i} adder{'s' if i > 1 else ''}"
-                      for i, n in enumerate(sizes, 1))
-    line = (f"estimate for {variant.name} with {config.adders} adders: about "
-            f"{_approx(estimate)} states ({known}: x{growth:.1f} per adder)")
+    (_, before, _), (last, size, mib) = sizes[-2], sizes[-1]
+    growth = max(size / max(before, 1), 1.0)
+    estimate = size * growth ** (config.adders - last)
+    # The memory per unit grows with the adders too (bigger states): the largest
+    # probe's is a floor, so this is rather under than over. A probe that grew the
+    # process by less than MEASURABLE_MIB says nothing (first-time caches, arenas a
+    # search before it freed): no memory estimate then, the budget still holds.
+    memory = _memory_mib() + estimate * mib / max(size, 1) if mib >= MEASURABLE_MIB else 0.0
+    known = ", ".join(f"{n:,} at {a} adder{'' if a == 1 else 's'}" for a, n, _ in sizes)
+    weight = f" and {_approx(memory)} MiB" if memory else ""
+    line = (f"estimate for {what} with {config.adders} adders: about {_approx(estimate)} "
+            f"{unit}{weight} ({known}: x{growth:.1f} per adder)")
     if estimate > budget.states:
-        raise BoundNotCovered(f"{line}, over the budget of {budget.states:,} (--max-states): "
-                              "not searched")
+        raise BoundNotCovered(f"{line}, over the budget of {budget.states:,} {unit} "
+                              "(--max-states): not searched")
+    if memory > budget.memory_mib:
+        raise BoundNotCovered(f"{line}, over the budget of {budget.memory_mib:,} MiB "
+                              "(--max-memory): not searched")
     err.print(f"workerjob explore: {line}", markup=False, highlight=False, soft_wrap=True)
+
+
+def _searching(variant: Variant, spec: Spec, reduction: Reduction) -> Search:
+    def search(config: Config, progress: Callable[[int, int, int], None]) -> int:
+        return explore(variant, config, spec, reduce=reduction, progress=progress).states
+    return search
+
+
+def _conversing(variant: Variant, spec: Spec) -> Search:
+    def search(config: Config, progress: Callable[[int, int, int], None]) -> int:
+        return spec_traces_included(variant, config, spec, progress=progress).pairs
+    return search
 
 
 def _approx(n: float) -> str:
@@ -274,7 +352,7 @@ def _timed(variant: Variant, config: Config, spec: Spec, reduction: Reduction,
            err: Console | None, budget: Budget, max_depth: int | None = None) -> Timed:
     """One search, timed, within the budget, with a progress line on a terminal once
     it runs long."""
-    label = variant.name if reduction == FULL else f"{variant.name} ({reduction})"
+    label = _label(variant, reduction)
     phase = {FULL: "the search", NONE: "the unreduced search",
              SHORTEST: "the search for a shortest counterexample"}.get(reduction, "the search")
     start = time.perf_counter()
@@ -282,6 +360,10 @@ def _timed(variant: Variant, config: Config, spec: Spec, reduction: Reduction,
         report = explore(variant, config, spec, reduce=reduction, max_depth=max_depth,
                          progress=ticker.tick)
     return Timed(report, time.perf_counter() - start)
+
+
+def _label(variant: Variant, reduction: Reduction) -> str:
+    return variant.name if reduction == FULL else f"{variant.name} ({reduction})"
 
 
 class _Ticker:
@@ -354,12 +436,18 @@ def show(config: Config, spec: Spec, o: Outcome, console: Console) -> None:
     console.print(o.variant.sentence, markup=False)
     console.print(f"bound: {config.describe()}", markup=False)
     console.print(f"reduction: {r.reduction}")
-    if o.not_covered is not None and r.holds:
+    if o.not_covered is not None and r.holds and r.states:
+        # the search finished and holds; a later phase (--compare's, the converse) did not
+        console.print(f"[green]holds[/]: no deadlock, no continuation left behind, every "
+                      f"trace accepted by the {spec.name} oracle")
+        console.print(_figures(o.main))
+        console.print(f"[yellow]bound not covered[/] after it: {o.not_covered}; nothing is "
+                      "proved or refuted by that phase (a smaller bound, or a larger budget)",
+                      markup=True, soft_wrap=True)
+    elif o.not_covered is not None and r.holds:
         console.print(f"[yellow]bound not covered[/]: {o.not_covered}; nothing is proved "
                       "or refuted for this bound (a smaller bound, or a larger budget)",
                       markup=True, soft_wrap=True)
-        if r.states:  # the main search finished; a later phase ran out
-            console.print(_figures(o.main))
     elif o.holds:
         console.print(f"[green]holds[/]: no deadlock, no continuation left behind, every "
                       f"trace accepted by the {spec.name} oracle")

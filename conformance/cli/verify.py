@@ -14,7 +14,10 @@ import random
 import shlex
 import sys
 
+import hypothesis
 from hypothesis import settings
+from hypothesis.core import decode_failure
+from hypothesis.errors import InvalidArgument
 from rich.console import Console
 from rich.table import Table
 
@@ -104,6 +107,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
                        "profile: none)")
     where.add_argument("--no-database", action="store_true",
                        help="use no example database: the seed alone decides the run")
+    parser.add_argument("--reproduce", nargs=2, metavar=("VERSION", "BLOB"), default=None,
+                        help="run only the example a report's replay line names "
+                        "(Hypothesis' @reproduce_failure: its version and the example), "
+                        "at one --level")
     parser.add_argument("--progress-every", type=_count, default=100, metavar="N",
                         help="when stderr is not a terminal, a progress line every N "
                         "examples (default: 100; 0: none)")
@@ -128,6 +135,9 @@ def run(args: argparse.Namespace) -> int:
                           profile_has_one=settings().database is not None)
     except (ProfileError, SubjectError, DatabaseError) as exc:
         return _usage_error(err, exc)
+    problem = _reproduce_problem(args)
+    if problem is not None:
+        return _usage_error(err, ValueError(problem))
     # The campaign's settings: the profile's, with the database chosen above (never a
     # `.hypothesis/` of the current directory).
     settings.register_profile("workerjob-verify", settings(settings(), database=database.database))
@@ -140,9 +150,10 @@ def run(args: argparse.Namespace) -> int:
         return _usage_error(err, ValueError(f"{subject.name!r} does not export what the "
                                             f"{args.level} level drives"))
     checked = sum(level in levels_for(subject) for level in levels)
+    reproduce = None if args.reproduce is None else (args.reproduce[0], args.reproduce[1])
     with CampaignProgress(f"verify {subject.name}", args.examples * checked, err,
                           every=args.progress_every, quiet=args.json) as progress:
-        if args.workers > 1:
+        if args.workers > 1 and reproduce is None:
             from workerjob.conformance.stateful.parallel import run_parallel
 
             result = run_parallel(args.impl, subject.name, workers=args.workers,
@@ -153,13 +164,32 @@ def run(args: argparse.Namespace) -> int:
             result = run_campaign(subject, examples=args.examples, seed_value=seed_value,
                                   spec=spec, levels=levels, shrink_seconds=args.shrink_time,
                                   tick=progress.tick, example_timeout=args.example_timeout,
-                                  on_round=progress.round)
+                                  on_round=progress.round, reproduce=reproduce)
     replay = replay_command(result, args, profile, database.flag)
     if args.json:
-        print(json.dumps(as_json(result, spec, database.where, replay), indent=2))
+        print(json.dumps(as_json(result, spec, database.where, replay, args.examples),
+                         indent=2))
     else:
         show(result, args, spec, Console(), _home(database.where), replay)
     return 0 if result.conforms else 1
+
+
+def _reproduce_problem(args: argparse.Namespace) -> str | None:
+    """What is wrong with `--reproduce`, if anything (checked before anything runs)."""
+    if args.reproduce is None:
+        return None
+    version, blob = args.reproduce
+    if args.level == "all":
+        return "--reproduce replays one example: name its --level (the replay line does)"
+    if version != hypothesis.__version__:
+        return (f"--reproduce {version} ...: the example was printed by Hypothesis {version}, "
+                f"this is {hypothesis.__version__}; replay it without --reproduce (by its "
+                "--seed and the example database)")
+    try:
+        decode_failure(blob.encode())
+    except (InvalidArgument, ValueError):
+        return f"--reproduce: {blob!r} is not an example Hypothesis printed"
+    return None
 
 
 def replay_command(result: CampaignResult, args: argparse.Namespace, profile: str,
@@ -167,6 +197,7 @@ def replay_command(result: CampaignResult, args: argparse.Namespace, profile: st
     """The complete command that runs this campaign again: the failing level only when
     there is one (its rounds have the same seeds alone as beside the other levels)."""
     failing = [r.level for r in result.levels if r.report is not None]
+    blob = next((r.reproduce for r in result.levels if r.report is not None), None)
     words = [] if profile == "dev" else [f"HYPOTHESIS_PROFILE={profile}"]
     words += ["workerjob", "verify"]
     if failing:
@@ -179,7 +210,7 @@ def replay_command(result: CampaignResult, args: argparse.Namespace, profile: st
         words += ["--allow", departure]
     words += ["--impl", result.subject, "--seed", str(result.seed),
               "--examples", str(args.examples)]
-    if args.workers > 1:
+    if args.workers > 1:  # (ignored with --reproduce; kept for a replay without it)
         words += ["--workers", str(args.workers)]
     if args.shrink_time != SHRINK_SECONDS:
         words += ["--shrink-time", f"{args.shrink_time:g}"]
@@ -187,11 +218,15 @@ def replay_command(result: CampaignResult, args: argparse.Namespace, profile: st
         words += ["--example-timeout", f"{args.example_timeout:g}"]
     if database is not None:
         words += shlex.split(database)
+    if blob is not None:  # the example itself: shrinking, cut at a time budget, may differ
+        words += ["--reproduce", *blob]
     return shlex.join(words).replace("'HYPOTHESIS_PROFILE=", "HYPOTHESIS_PROFILE='")
 
 
 def as_json(result: CampaignResult, spec: Spec, database: str = "none",
-            replay: str = "") -> dict[str, object]:
+            replay: str = "", examples: int | None = None) -> dict[str, object]:
+    """`examples_asked` per level; per level, `examples` Hypothesis counted against
+    it and `runs` of the machine (with the attempts it discards and the shrinking)."""
     return {
         "subject": result.subject,
         "spec": spec.name,
@@ -201,8 +236,9 @@ def as_json(result: CampaignResult, spec: Spec, database: str = "none",
         "replay": replay,
         "conforms": result.conforms,
         "skipped": result.skipped,
+        "examples_asked": examples,
         "levels": [
-            {"level": r.level, "examples": r.examples, "steps": r.steps,
+            {"level": r.level, "examples": r.examples, "runs": r.runs, "steps": r.steps,
              "distinct_schedules": r.schedules, "violations": r.violations,
              "report": r.report}
             for r in result.levels
@@ -217,17 +253,23 @@ def show(result: CampaignResult, args: argparse.Namespace, spec: Spec, console: 
             what = "hang" if "\nhung: " in r.report.split("\n\n", 1)[0] else "violation"
             console.rule(f"[red]{what} at the {r.level} level")
             console.print(r.report, markup=False, highlight=False, soft_wrap=True)
+    # "examples" is what `--examples` asks for per level (Hypothesis' valid examples);
+    # "runs" adds the attempts Hypothesis discards and, at a failure, the shrinking.
     table = Table(title=f"workerjob verify {result.subject} ({spec.name} spec)",
-                  caption=f"departures in force: {spec.in_force()}")
-    for column in ("level", "examples", "steps", "distinct schedules", "violations"):
+                  caption=f"examples asked per level: {args.examples}; departures in "
+                  f"force: {spec.in_force()}")
+    for column in ("level", "examples", "runs", "steps", "distinct schedules", "violations"):
         table.add_column(column, justify="left" if column == "level" else "right")
     for r in result.levels:
-        table.add_row(r.level, str(r.examples), str(r.steps), str(r.schedules),
+        table.add_row(r.level, str(r.examples), str(r.runs), str(r.steps), str(r.schedules),
                       f"[red]{r.violations}" if r.violations else "0")
     console.print(table)
     for level in result.skipped:
         console.print(f"level {level} skipped: {result.subject} does not export what it "
                       "drives (ENHANCEMENTS.md's names or options)", soft_wrap=True)
+    if args.reproduce is not None and result.conforms:
+        console.print("--reproduce ran one example, the reported one, and it passes now; "
+                      "without --reproduce, a whole campaign runs", soft_wrap=True)
     verdict = "[green]conforms" if result.conforms else "[red]does not conform"
     console.print(f"{result.subject} {verdict}[/]  (seed {result.seed}; examples database: "
                   f"{database})", soft_wrap=True, highlight=False)

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import re
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from hypothesis import Phase, seed, settings
+from hypothesis import Phase, reproduce_failure, seed, settings
+from hypothesis.errors import DidNotReproduce
 from hypothesis.reporting import with_reporter
 from hypothesis.stateful import run_state_machine_as_test
+from hypothesis.statistics import collector
 
 from workerjob.conformance.stateful.machine import LEVELS, Stats, SubjectMachine, machine_for
 from workerjob.conformance.stateful.subject import Subject
@@ -23,6 +27,9 @@ from workerjob.model import ATOMIC, Spec
 
 from .shrink_budget import cut_short, note, shrink_budget
 from .watchdog import ExampleHung, Watchdog, watched
+
+if TYPE_CHECKING:
+    from hypothesis.internal.conjecture.engine import StatisticsDict
 
 
 @dataclass
@@ -32,6 +39,15 @@ class LevelResult:
     steps: int = 0
     schedules: int = 0
     report: str | None = None  # the failure report, None when it conforms
+    # `examples` are what `max_examples` counts (Hypothesis' valid examples: what was
+    # asked for, fewer at a failure or when the space is exhausted); `runs` every run
+    # of the machine besides: the attempts Hypothesis discards (a draw it rejects, data
+    # that runs out: about a third more) and, at a failure, the shrinking.
+    runs: int = 0
+    # Hypothesis' `@reproduce_failure` arguments for the reported example (its version
+    # and the example's choices, encoded): replayed, that exact example runs again,
+    # whatever shrinking would find this time (it stops at a time budget).
+    reproduce: tuple[str, str] | None = None
 
     @property
     def violations(self) -> int:
@@ -92,42 +108,72 @@ def run_level(
     tick: Callable[[], None] = lambda: None,
     stats: Stats | None = None,
     example_timeout: float | None = None,
+    reproduce: tuple[str, str] | None = None,
 ) -> LevelResult:
     """One level for `examples` examples; `stats` (if given) accumulates across calls.
     `shrink_seconds`: shrinking stops that long after it starts (None: Hypothesis' own
     limit), and the report says so. `example_timeout`: seconds an example may run before
-    it is reported as hung."""
+    it is reported as hung. `reproduce`: run only the example of a report's
+    `reproduce` (Hypothesis' `@reproduce_failure`); one that passes now conforms."""
     stats = stats if stats is not None else Stats(tick=tick)
     machine = machine_for(subject, level, spec=spec, stats=stats)
     watchdog = Watchdog(example_timeout or 0.0, _hang_report)
     if example_timeout is not None:
         machine = watched(machine, watchdog)
+    machine = seed(seed_value)(machine)
+    if reproduce is not None:
+        machine = reproduce_failure(reproduce[0], reproduce[1].encode())(machine)
+        stats.examples += 1  # (Hypothesis reports no statistics for it)
     # No `explain` phase: its coverage notes are noise here, and they appear in one run
     # of a seed and not in its replay (the database already holds the example).
     phases = [Phase.explicit, Phase.reuse, Phase.generate] + ([Phase.shrink] if shrink else [])
     # The profile's database is kept (a failure replays from it too), except when not
     # shrinking: a quick kill check should not fill it with unshrunk examples.
     budget = settings(settings(), max_examples=examples, phases=phases,
-                      derandomize=False, print_blob=False)
+                      derandomize=False, print_blob=True)
     if not shrink:
         budget = settings(budget, database=None)
     result = LevelResult(level)
-    with _captured() as printed, shrink_budget(shrink_seconds), watchdog.installed():
+    with _captured() as printed, shrink_budget(shrink_seconds), watchdog.installed(), \
+            collector.with_value(_count_examples(stats)):  # type: ignore[arg-type]
+        # (the variable is typed by its default value, None)
         try:
-            run_state_machine_as_test(seed(seed_value)(machine), settings=budget)
+            run_state_machine_as_test(machine, settings=budget)
+        except DidNotReproduce:  # the replayed example passes now: nothing to report
+            pass
         except ExampleHung as hung:  # not shrunk: each try would cost the whole timeout
             result.report = f"{hung.report}\n\n(a hang is not shrunk; the seed replays it)"
         except Exception as failure:  # every failure is the subject's
             # Hypothesis prints the shrunk rules through its reporter, or (newer
             # versions) attaches them to the exception as notes.
             lines, stopped = cut_short([*printed, *_notes(failure)])
-            steps = "\n".join(line for line in lines if line.strip())
+            blobs = [m for m in map(_BLOB.search, lines) if m is not None]
+            if blobs:
+                result.reproduce = blobs[-1]["version"], blobs[-1]["blob"]
+            elif reproduce is not None:  # (a replayed example's is not printed again)
+                result.reproduce = reproduce
+            steps = "\n".join(line for line in lines if line.strip() and not _BLOB.search(line))
             result.report = f"{_describe(failure)}\n\nshrunk to these rules:\n{steps}"
             if stopped and shrink_seconds is not None:
                 result.report += f"\n{note(shrink_seconds)}"
-    result.examples, result.steps, result.schedules = (
-        stats.examples, stats.steps, len(stats.schedules))
+    result.examples, result.runs, result.steps, result.schedules = (
+        stats.examples, stats.runs, stats.steps, len(stats.schedules))
     return result
+
+
+# What Hypothesis prints with `print_blob` (kept in the result, not in the report).
+_BLOB = re.compile(r"@reproduce_failure\('(?P<version>[^']+)', b'(?P<blob>[A-Za-z0-9+/=]+)'\)")
+
+
+def _count_examples(stats: Stats) -> Callable[[StatisticsDict], None]:
+    """Hypothesis' statistics of one run (what its pytest plugin prints with
+    `--hypothesis-show-statistics`): the valid examples of the phases that run examples,
+    the count that `max_examples` bounds. Delivered after the search, failing or not."""
+    def note(statistics: StatisticsDict) -> None:
+        for phase in (statistics.get("reuse-phase"), statistics.get("generate-phase")):
+            if phase is not None:
+                stats.examples += sum(case["status"] == "valid" for case in phase["test-cases"])
+    return note
 
 
 def _hang_report(machine: SubjectMachine, what: str) -> str:
@@ -152,6 +198,7 @@ def run_campaign(
     tick: Callable[[], None] = lambda: None,
     example_timeout: float | None = None,
     on_round: Callable[[str, int], None] = lambda level, budget: None,
+    reproduce: tuple[str, str] | None = None,
 ) -> CampaignResult:
     """`examples` per level (default: every level), the levels taking turns in rounds
     of `chunk` examples (round i seeded `seed_value + i`), so a bug that only one level
@@ -162,6 +209,9 @@ def run_campaign(
     levels = tuple(level for level in levels if level not in skipped)
     stats = {level: Stats(tick=tick) for level in levels}
     reports: dict[str, str | None] = dict.fromkeys(levels)
+    blobs: dict[str, tuple[str, str] | None] = dict.fromkeys(levels)
+    if reproduce is not None:  # one example: one round
+        chunk = examples
     done = 0
     # What exists now (modules, Hypothesis' own state) is left out of garbage collection
     # until the campaign ends: the harness collects after an example whose continuation
@@ -176,9 +226,9 @@ def run_campaign(
                 found = run_level(subject, level, examples=budget,
                                   seed_value=seed_value + done, spec=spec, shrink=shrink,
                                   shrink_seconds=shrink_seconds, stats=stats[level],
-                                  example_timeout=example_timeout)
+                                  example_timeout=example_timeout, reproduce=reproduce)
                 if found.report is not None:
-                    reports[level] = found.report
+                    reports[level], blobs[level] = found.report, found.reproduce
                     break
             done += budget
     finally:
@@ -187,5 +237,5 @@ def run_campaign(
     for level in levels:
         s = stats[level]
         out.levels.append(LevelResult(level, s.examples, s.steps, len(s.schedules),
-                                      reports[level]))
+                                      reports[level], runs=s.runs, reproduce=blobs[level]))
     return out

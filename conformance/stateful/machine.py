@@ -136,13 +136,14 @@ def _call_by_hand(call: Callable[[], Any]) -> TypeError | str:
 class Stats:
     """What a campaign did, across examples (read by `workerjob verify`)."""
 
-    examples: int = 0
+    runs: int = 0  # every run of a machine: examples, discarded attempts, shrinking
+    examples: int = 0  # the valid examples, as Hypothesis counts them (campaign.py)
     steps: int = 0
     schedules: set[int] = field(default_factory=set)
-    tick: Callable[[], None] = lambda: None  # called after each example (progress bars)
+    tick: Callable[[], None] = lambda: None  # called after each run (progress bars)
 
     def add(self, loop: ControlledLoop) -> None:
-        self.examples += 1
+        self.runs += 1
         schedule = loop.schedule
         self.steps += len(schedule)
         self.schedules.add(hash(tuple((s.index, s.label) for s in schedule)))

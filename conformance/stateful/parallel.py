@@ -161,5 +161,7 @@ def _merge(subject: str, seed_value: int, levels: tuple[str, ...],
         same = [r for res in results for r in res.levels if r.level == level]
         out.levels.append(LevelResult(
             level, sum(r.examples for r in same), sum(r.steps for r in same),
-            sum(r.schedules for r in same), next((r.report for r in same if r.report), None)))
+            sum(r.schedules for r in same), next((r.report for r in same if r.report), None),
+            runs=sum(r.runs for r in same),
+            reproduce=next((r.reproduce for r in same if r.report), None)))
     return out

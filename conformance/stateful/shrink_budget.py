@@ -45,4 +45,5 @@ def cut_short(lines: list[str]) -> tuple[list[str], bool]:
 
 def note(seconds: float) -> str:
     return (f"(shrinking stopped at its budget of {seconds:g} s: a smaller example may "
-            f"exist; replay with the same --seed and a larger --shrink-time to look for it)")
+            f"exist; run the replay line without --reproduce and with a larger "
+            f"--shrink-time to look for it)")

@@ -30,6 +30,7 @@ import json
 import os
 import queue
 import random
+import shlex
 import signal
 import subprocess
 import sys
@@ -750,7 +751,8 @@ def run(args: argparse.Namespace) -> int:
                                       max_line_bytes=args.max_line_bytes),
                 DriverError, command=one_line(" ".join(command), 200), examples=args.examples,
                 seed_value=seed_value, shrink=not args.no_shrink, as_json=args.json,
-                save_trace=args.save_trace)
+                save_trace=args.save_trace,
+                replay=replay_command(args, "scheduler", seed_value, command))
         except KeyboardInterrupt:
             print("workerjob drive: interrupted (the driver was stopped)", file=sys.stderr)
             return 130
@@ -772,13 +774,14 @@ def run(args: argparse.Namespace) -> int:
         except OSError as exc:
             print(f"workerjob drive: cannot write {args.save_trace}: {exc}", file=sys.stderr)
     if args.json:
-        print(json.dumps(as_json(result)))
+        print(json.dumps(as_json(result, "" if failing is None else
+                                 replay_command(args, failing.level, result.seed, command))))
     else:
-        report(result, args)
+        report(result, args, command)
     return result.code
 
 
-def as_json(result: DriveResult) -> JsonObject:
+def as_json(result: DriveResult, replay: str = "") -> JsonObject:
     failing = result.failing
     return {
         "command": result.command, "spec": result.spec,
@@ -794,11 +797,35 @@ def as_json(result: DriveResult) -> JsonObject:
         "failing": None if failing is None else {
             "level": failing.level, "steps": failing.steps, "report": failing.violation,
             "violation_line": failing.violation_line, "trace": failing.trace_text(),
+            "replay": replay,
         },
     }
 
 
-def report(result: DriveResult, args: argparse.Namespace) -> None:
+def replay_command(args: argparse.Namespace, level: str, seed_value: int,
+                   command: Sequence[str]) -> str:
+    """The complete command that finds this failure again: the failing level alone
+    (each level's scenarios come from the seed alone), every option not at its default,
+    and the driver command after `--`, quoted for a POSIX shell."""
+    words = ["workerjob", "drive", "--level", level]
+    if args.spec != "atomic":
+        words += ["--spec", args.spec]
+    for departure in args.allow:
+        words += ["--allow", departure]
+    words += ["--seed", str(seed_value), "--examples", str(args.examples)]
+    for option, value, default in (("--timeout", args.timeout, DEFAULT_TIMEOUT),
+                                   ("--max-line-bytes", args.max_line_bytes, MAX_LINE_BYTES),
+                                   ("--max-events", args.max_events, MAX_EVENTS)):
+        if value != default:
+            words += [option, f"{value:g}" if isinstance(value, float) else str(value)]
+    if args.no_shrink:
+        words.append("--no-shrink")
+    if args.save_trace:
+        words += ["--save-trace", args.save_trace]
+    return shlex.join([*words, "--", *command])
+
+
+def report(result: DriveResult, args: argparse.Namespace, command: Sequence[str]) -> None:
     failing = result.failing
     in_force = ", ".join(sorted(result.departures)) or "none"
     rate = result.scenarios / result.seconds if result.seconds > 0 else 0.0
@@ -819,7 +846,8 @@ def report(result: DriveResult, args: argparse.Namespace) -> None:
             print(f"(the driver broke afterwards: {result.broken})\n")
         if args.save_trace:
             print(f"saved to {args.save_trace}: workerjob check-trace {args.save_trace}")
-        print(f"{summary}; replay with --seed {result.seed} --examples {args.examples}")
+        print(summary)
+        print(f"replay: {replay_command(args, failing.level, result.seed, command)}")
     elif result.broken is not None:
         say(f"workerjob drive: the driver `{result.command}` is broken: {result.broken}\n"
             f"{summary}", sys.stderr)

@@ -189,11 +189,31 @@ def test_usage_errors_are_one_line_exit_2(args: list[str], env: dict[str, str],
     assert out.stderr.startswith(message)
 
 
-def test_an_unknown_option_shows_the_commands_usage() -> None:
-    out = _run(["verify", "--bogus"])
+@pytest.mark.parametrize("command", [[], ["verify"], ["explore"], ["diagram"],
+                                     ["check-trace"], ["drive"]])
+def test_an_unknown_option_is_one_line_naming_it_and_the_help(command: list[str]) -> None:
+    # check-trace also lacks its FILE: the unknown option is still what is named
+    prog = " ".join(["workerjob", *command])
+    out = _run([*command, "--bogus"])
     assert out.returncode == 2
-    assert out.stderr.startswith("usage: workerjob verify ")
-    assert "workerjob verify: error: unrecognized arguments: --bogus" in out.stderr
+    assert out.stdout == ""
+    assert out.stderr == (f"{prog}: unrecognized arguments: --bogus "
+                          f"(options: {prog} --help)\n")
+
+
+@pytest.mark.parametrize(("args", "line"), [
+    (["verify", "--examples", "0"],
+     "workerjob verify: argument --examples: must be at least 1, not 0"),
+    (["check-trace"], "workerjob check-trace: the following arguments are required: FILE|-"),
+    (["check-trace", "--max-lines", "-1", "-"],
+     "workerjob check-trace: argument --max-lines: "),
+    (["drive", "--exam", "3"], "workerjob drive: no driver command"),
+])
+def test_other_usage_errors_are_one_line_too(args: list[str], line: str) -> None:
+    out = _run(args)
+    assert out.returncode == 2
+    assert len(out.stderr.splitlines()) == 1, out.stderr
+    assert out.stderr.startswith(line)
 
 
 # --- what the implementation prints ---------------------------------------------------

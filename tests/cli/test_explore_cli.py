@@ -61,9 +61,8 @@ def test_exit_2_on_bad_usage(argv: list[str], named: str,
                              capsys: pytest.CaptureFixture[str]) -> None:
     assert exit_code(["explore", *argv]) == 2
     err = capsys.readouterr().err
-    error_lines = [line for line in err.splitlines() if "error:" in line]
-    assert len(error_lines) == 1
-    assert f"argument {named}" in error_lines[0]
+    assert len(err.splitlines()) == 1  # one line, not the usage and the error
+    assert err.startswith(f"workerjob explore: argument {named}")
     assert "Traceback" not in err
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -21,6 +22,24 @@ def test_bundled_implementation_conforms(capsys: pytest.CaptureFixture[str]) -> 
     assert summary["skipped"] == []
     assert all(lv["examples"] >= 20 and lv["steps"] > 0 for lv in summary["levels"])
     assert summary["skipped"] == []
+
+
+def test_examples_are_what_was_asked_and_runs_what_ran(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Regression: "examples" counted every run of the machine, about a fifth over the
+    number asked (Hypothesis discards some attempts and runs more). Two rounds of 20."""
+    assert main(["verify", "--level", "continuations", "--examples", "40", "--seed", "3",
+                 "--json", "--no-database"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["examples_asked"] == 40
+    [level] = summary["levels"]
+    assert level["examples"] == 40
+    assert level["runs"] >= level["examples"]
+    assert main(["verify", "--level", "continuations", "--examples", "40", "--seed", "3",
+                 "--no-database"]) == 0
+    table = capsys.readouterr().out
+    assert "examples asked per level: 40; departures in force: none" in table
+    assert re.search(rf"│ continuations │ +40 │ +{level['runs']} │", table)
 
 
 def test_a_subject_without_the_enhancements_conforms_with_the_level_skipped(
@@ -69,7 +88,10 @@ def test_bad_usage_is_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]
     with pytest.raises(SystemExit) as exit_info:
         main(argv)
     assert exit_info.value.code == 2
-    assert "verify: error: argument" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err.startswith("workerjob verify: argument ")
+    assert err.endswith(" (options: workerjob verify --help)\n")
+    assert len(err.splitlines()) == 1
 
 
 def test_a_failure_replays_from_its_seed() -> None:

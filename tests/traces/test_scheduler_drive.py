@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import sys
 
 import pytest
@@ -111,6 +112,9 @@ def test_a_broken_scheduler_is_caught_by_its_own_violation(
     assert re.findall(r"invariant `([\w-]+)`", out["failing"]["report"])[:1] == [
         "max-concurrent"]
     assert out["failing"]["trace"].startswith('{"workerjob": "scheduler-trace"')
+    assert out["failing"]["replay"] == shlex.join([  # a complete command (it had none)
+        "workerjob", "drive", "--level", "scheduler", "--seed", "1", "--examples", "400",
+        "--no-shrink", "--", *DRIVER, "--impl", "tests.mutants.scheduler.one_too_many"])
 
 
 def test_an_implementation_without_a_scheduler_is_refused(

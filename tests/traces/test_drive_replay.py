@@ -1,0 +1,55 @@
+"""`workerjob drive`'s replay line is a complete command: run as printed (by a shell),
+it finds the same failure. Run as a user runs it, in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+from .helpers import ROOT
+
+CLI = [sys.executable, "-m", "workerjob.conformance.cli"]
+# A driver command with a word a shell must quote, and a mutant only the job level sees
+# (so the replay is of the failing level alone, not of the level asked for).
+DRIVER = [sys.executable, "-c",
+          "import runpy, sys; sys.argv[1:] = ['--impl', 'tests.mutants.lost_on_failure']; "
+          "runpy.run_module('workerjob.conformance.traces.driver_impl', run_name='__main__')"]
+
+
+def _drive(argv: list[str]) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "120"}
+    return subprocess.run([*CLI, *argv], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=300, check=False)
+
+
+def _failure(out: str) -> str:
+    """The report from the scenario on, but its counts and timing (the replay runs one
+    level, not both) and the replay line."""
+    report = out[out.index("scenario ("):].splitlines()
+    return "\n".join(x for x in report if not re.match(r"\d+ scenarios, |replay: ", x))
+
+
+def test_the_replay_line_is_a_command_that_finds_the_same_failure(tmp_path: Path) -> None:
+    saved = tmp_path / "a trace.jsonl"
+    first = _drive(["drive", "--seed", "12", "--examples", "300", "--allow", "wait-returns-ok",
+                    "--timeout", "25", "--max-events", "4000", "--save-trace", str(saved),
+                    "--", *DRIVER])
+    assert first.returncode == 1, first.stdout + first.stderr
+    assert "(job level)" in first.stdout
+    [line] = [x for x in first.stdout.splitlines() if x.startswith("replay: ")]
+    words = shlex.split(line.removeprefix("replay: "))
+    assert words[:4] == ["workerjob", "drive", "--level", "job"]
+    for option in ("--seed", "12", "--examples", "300", "--allow", "wait-returns-ok",
+                   "--timeout", "25", "--max-events", "4000", "--save-trace", str(saved)):
+        assert option in words, option
+    assert words[words.index("--") + 1:] == DRIVER
+    saved.unlink()
+    again = _drive(words[1:])  # `workerjob` is CLI
+    assert again.returncode == 1, again.stdout + again.stderr
+    assert _failure(again.stdout) == _failure(first.stdout)
+    assert saved.exists()
+    assert again.stdout.splitlines()[-1] == line  # and it replays itself
