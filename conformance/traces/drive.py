@@ -752,7 +752,7 @@ def run(args: argparse.Namespace) -> int:
                 DriverError, command=one_line(" ".join(command), 200), examples=args.examples,
                 seed_value=seed_value, shrink=not args.no_shrink, as_json=args.json,
                 save_trace=args.save_trace,
-                replay=replay_command(args, "scheduler", seed_value, command))
+                replay=replay_command(args, args.level, seed_value, command))
         except KeyboardInterrupt:
             print("workerjob drive: interrupted (the driver was stopped)", file=sys.stderr)
             return 130

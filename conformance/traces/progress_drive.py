@@ -269,7 +269,7 @@ def check_progress(process: Any, *, examples: int, seed_value: int, shrink: bool
 
 def run_campaign(open_process: Callable[[], Any], broken: type[Exception], *, command: str,
                  examples: int, seed_value: int, shrink: bool, as_json: bool,
-                 save_trace: str | None) -> int:
+                 save_trace: str | None, replay: str = "") -> int:
     """`workerjob drive --level progress`: open the driver, run the campaign, report,
     and return the exit code (0 conforms, 1 violation, 2 the driver is broken). The
     driver is closed whatever happens; Ctrl-C propagates to the caller."""
@@ -303,7 +303,8 @@ def run_campaign(open_process: Callable[[], Any], broken: type[Exception], *, co
             "scenarios": result.scenarios, "seconds": round(seconds, 3), "broken": broke,
             "failing": None if failing is None else {
                 "level": "progress", "steps": failing.steps, "report": failing.violation,
-                "violation_line": failing.violation_line, "trace": failing.trace_text()}}))
+                "violation_line": failing.violation_line, "trace": failing.trace_text(),
+                "replay": replay}}))
     elif failing is not None:
         print(f"workerjob drive: {command} does not conform (progress level)\n")
         print(f"scenario ({len(failing.steps)} steps):")
@@ -313,6 +314,8 @@ def run_campaign(open_process: Callable[[], Any], broken: type[Exception], *, co
         for n, line in enumerate(failing.trace_text().splitlines(), 1):
             print(f"{'>>' if n == failing.violation_line else '  '}{n:4d}  {one_line(line, 400)}")
         print(f"\n{failing.violation}\n\n{summary}")
+        if replay:
+            print(f"replay: {replay}")
     elif broke is not None:
         print(f"workerjob drive: the driver `{command}` is broken: {broke}\n{summary}",
               file=sys.stderr)

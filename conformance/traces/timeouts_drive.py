@@ -413,7 +413,7 @@ def check_timeouts(process: Any, *, examples: int, seed_value: int, shrink: bool
 
 def run_campaign(open_process: Callable[[], Any], broken: type[Exception], *, command: str,
                  examples: int, seed_value: int, shrink: bool, as_json: bool,
-                 save_trace: str | None) -> int:
+                 save_trace: str | None, replay: str = "") -> int:
     """`workerjob drive --level timeouts`: open the driver, run the campaign, report,
     and return the exit code (0 conforms, 1 violation, 2 the driver is broken). The
     driver is closed whatever happens; Ctrl-C propagates to the caller."""
@@ -448,7 +448,7 @@ def run_campaign(open_process: Callable[[], Any], broken: type[Exception], *, co
             "failing": None if failing is None else {
                 "level": "timeouts", "scenario": failing.scenario.message(failing.number),
                 "report": failing.violation, "violation_line": failing.violation_line,
-                "trace": failing.trace_text()}}))
+                "trace": failing.trace_text(), "replay": replay}}))
     elif failing is not None:
         s = failing.scenario
         print(f"workerjob drive: {command} does not conform (timeouts level)\n")
@@ -463,7 +463,9 @@ def run_campaign(open_process: Callable[[], Any], broken: type[Exception], *, co
         print(f"\n{failing.violation}\n")
         if save_trace:
             print(f"saved to {save_trace}: workerjob check-trace {save_trace}")
-        print(f"{summary}; replay with --seed {seed_value} --examples {examples}")
+        print(summary)
+        if replay:
+            print(f"replay: {replay}")
     elif broke is not None:
         print(f"workerjob drive: the driver `{command}` is broken: {broke}\n{summary}",
               file=sys.stderr)

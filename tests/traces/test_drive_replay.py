@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from .helpers import ROOT
 
 CLI = [sys.executable, "-m", "workerjob.conformance.cli"]
@@ -30,7 +32,7 @@ def _failure(out: str) -> str:
     """The report from the scenario on, but its counts and timing (the replay runs one
     level, not both) and the replay line."""
     report = out[out.index("scenario ("):].splitlines()
-    return "\n".join(x for x in report if not re.match(r"\d+ scenarios, |replay: ", x))
+    return "\n".join(x for x in report if not re.match(r"\d+ scenarios[, ]|replay: ", x))
 
 
 def test_the_replay_line_is_a_command_that_finds_the_same_failure(tmp_path: Path) -> None:
@@ -53,3 +55,24 @@ def test_the_replay_line_is_a_command_that_finds_the_same_failure(tmp_path: Path
     assert _failure(again.stdout) == _failure(first.stdout)
     assert saved.exists()
     assert again.stdout.splitlines()[-1] == line  # and it replays itself
+
+
+def _mutant_driver(mutant: str) -> list[str]:
+    return [sys.executable, "-m", "workerjob.conformance.traces.driver_impl", "--impl", mutant]
+
+
+@pytest.mark.parametrize(("level", "mutant"), [
+    ("scheduler", "tests.mutants.scheduler.one_too_many"),
+    ("timeouts", "tests.mutants.timeouts.retry_after_cancel"),
+    ("progress", "tests.mutants.progress.out_of_order"),
+])
+def test_each_level_with_its_own_scenarios_prints_a_replay_that_finds_it_again(
+        level: str, mutant: str) -> None:
+    first = _drive(["drive", "--level", level, "--seed", "1", "--", *_mutant_driver(mutant)])
+    assert first.returncode == 1, first.stdout + first.stderr
+    [line] = [x for x in first.stdout.splitlines() if x.startswith("replay: ")]
+    words = shlex.split(line.removeprefix("replay: "))
+    assert words[:4] == ["workerjob", "drive", "--level", level]
+    again = _drive(words[1:])
+    assert again.returncode == 1, again.stdout + again.stderr
+    assert _failure(again.stdout) == _failure(first.stdout)
