@@ -1,0 +1,90 @@
+"""The enhancements' levels aimed at what matters, driven by hand on the mutant each
+aim exists for and on the bundled implementation: the scheduler's probe of the room it
+counts at the end of an example, and the timeouts level's ("backoff", 1) interrupt (a
+cancel landing in a backoff)."""
+
+from __future__ import annotations
+
+import pytest
+
+from workerjob.conformance.stateful.machine import machine_for
+from workerjob.conformance.stateful.scheduler import NEEDS, SchedulerMachine
+from workerjob.conformance.stateful.subject import load_subject
+from workerjob.conformance.stateful.timeouts import Attempt, TimeoutsMachine
+
+HOLDING = [i for i, needs in enumerate(NEEDS) if needs and i < 5]  # accepted, hold room
+
+
+def scheduler(module: str, needs: int) -> SchedulerMachine:
+    """One job that holds room, started and ended; the example ends there."""
+    machine = machine_for(load_subject(module), "scheduler")()
+    assert isinstance(machine, SchedulerMachine)
+    machine.submit(0, needs)
+    machine.loop.run_until_idle()  # started: it holds its room
+    machine.runs[0].outcome.set_result(None)
+    machine.loop.run_until_idle()  # ended: its room given back (twice, by the mutant)
+    return machine
+
+
+@pytest.mark.parametrize("needs", HOLDING)
+def test_the_probe_catches_a_release_counted_twice(needs: int) -> None:
+    machine = scheduler("tests.mutants.scheduler.freed_twice", needs)
+    with pytest.raises(AssertionError, match=r"scheduler invariant `capacity`"):
+        machine.teardown()
+
+
+@pytest.mark.parametrize("needs", HOLDING)
+def test_the_probe_on_the_bundled_scheduler_conforms(needs: int) -> None:
+    machine = scheduler("workerjob.impl", needs)
+    machine.teardown()
+    assert len(machine.jobs) == 5 and machine.launched == {0, 1, 2, 3, 4}  # all ran
+
+
+def test_without_the_probe_the_same_example_passes() -> None:
+    """The mutant's extra room shows only in what starts after the end."""
+    machine = scheduler("tests.mutants.scheduler.freed_twice", HOLDING[0])
+    machine.probe_room = lambda resource: None  # type: ignore[method-assign]
+    machine.teardown()
+
+
+def test_the_probe_names_a_release_never_counted_stranded() -> None:
+    machine = scheduler("tests.mutants.scheduler.never_freed", NEEDS.index({"gpu": 1}))
+    with pytest.raises(AssertionError, match=r"scheduler invariant `stranded`"):
+        machine.teardown()
+
+
+def test_a_closing_scheduler_is_not_probed() -> None:
+    machine = scheduler("workerjob.impl", HOLDING[0])
+    machine.close()
+    machine.teardown()
+    assert len(machine.jobs) == 1
+
+
+def timeouts(module: str, interrupt: tuple[str, int] | None) -> TimeoutsMachine:
+    machine = machine_for(load_subject(module), "timeouts")()
+    assert isinstance(machine, TimeoutsMachine)
+    # As drawn: no policy, an attempt that would run past the deadline and fail for good.
+    machine.configure(timeout=1.0, grace=None, policy=None,
+                      script=[Attempt("long", "fatal", False)], launch=True, patience=None,
+                      race=False, interrupt=interrupt)
+    return machine
+
+
+def test_a_cancel_aimed_at_the_backoff_catches_a_backoff_that_ignores_it() -> None:
+    machine = timeouts("tests.mutants.timeouts.backoff_ignores_cancel", ("backoff", 1))
+    with pytest.raises(AssertionError, match=r"during the backoff after attempt 1"):
+        machine.teardown()
+
+
+def test_the_same_on_the_bundled_implementation_conforms() -> None:
+    machine = timeouts("workerjob.impl", ("backoff", 1))
+    machine.teardown()
+    assert machine.policy is not None and machine.policy.max_attempts == 2
+    assert len(machine.starts) == 1  # cancelled in the backoff: no second attempt
+
+
+def test_a_plain_cancel_at_the_same_place_does_not_catch_it() -> None:
+    """Without the aim, the drawn script and policy leave no backoff to land in."""
+    machine = timeouts("tests.mutants.timeouts.backoff_ignores_cancel", ("cancel", 1))
+    machine.teardown()
+
