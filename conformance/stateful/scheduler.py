@@ -14,7 +14,9 @@ as the thing it records, so its place in the run is exact):
 
 At the end of an example every started run is ended, the loop runs to quiescence, and
 the oracle's `finish()` must hold: every end taken into account, nothing that fits left
-queued; then every accepted job must be Done, and no run() called twice.
+queued; then every accepted job must be Done, and no run() called twice. Then, unless
+it is closing, the idle scheduler is probed (`PROBES`): the room it counts, its queue's
+order and a cancel in it, and a close with a job queued, each checked the same way.
 
 The scheduler's own metrics (`scheduler.snapshot()`, when it has one) are read after
 every step of the loop, and their gauges must equal what the model implies; at the end
@@ -60,6 +62,8 @@ MAX_JOBS = 7
 NEEDS: tuple[dict[str, int], ...] = (
     {}, {"gpu": 1}, {"cpu": 1}, {"cpu": 2}, {"gpu": 1, "cpu": 1}, {"gpu": 2}, {"tpu": 1})
 PRIORITIES = (0, 1, 2)
+# What an idle scheduler is probed with at the end of an example (`probe`), in order.
+PROBES = ("cpu", "gpu", "order", "close")
 
 
 class RunFailed(Exception):
@@ -286,10 +290,10 @@ class SchedulerMachine(RuleBasedStateMachine):
         if closing.done() and not closing.cancelled():
             closing.exception()  # retrieved: what a broken aclose() raises is reported above
 
-    def quiesce(self, probes: tuple[str, ...] = tuple(sorted(CAPACITY))) -> None:
+    def quiesce(self, probes: tuple[str, ...] = PROBES) -> None:
         """End every run that was started, until nothing more starts (FIFO from here);
-        then, if all is well and the scheduler is open, probe the room it counts of each
-        resource in `probes`, one after the other (each run to the end on its own)."""
+        then, if all is well and the scheduler is open, the `probes` one after the
+        other, each run to the end on its own (see `probe`)."""
         while True:
             self.loop.run_until_idle()
             pending = [r for j, r in self.runs.items()
@@ -308,19 +312,40 @@ class SchedulerMachine(RuleBasedStateMachine):
         if report is not None:
             raise AssertionError(self.failure(report))
         if probes and not self.closing:
-            self.probe_room(probes[0])
+            self.probe(probes[0])
             self.quiesce(probes[1:])
 
-    def probe_room(self, resource: str) -> None:
-        """Every run has ended, so all the room is free: a job asking for one unit of
-        `resource`, then one asking for the whole of it; the first must start and the
-        second wait for it. A release counted wrong during the example shows only in what
-        starts after it: counted twice, both start (`capacity`); never counted, the whole
-        never does (`stranded`). Met by chance (an end, then submissions that need its
-        room while the rest runs), a release counted twice was missed on one seed of 13
-        at 200 examples."""
-        for amount in (1, CAPACITY[resource]):
-            self.submit(0, NEEDS.index({resource: amount}))
+    def probe(self, name: str) -> None:
+        """One probe of an idle, open scheduler (every run has ended, all the room is
+        free), submitted in one go and run FIFO by `quiesce`. What each is for was met
+        by chance in few examples, as the end of a job, then submissions that need its
+        room, then another end (a release counted twice was missed on one seed of 13 at
+        200 examples; a LIFO queue took up to 147 examples, a close that drains the
+        queue up to 138):
+        - a resource's name: a job asking for one unit of it, then one asking for the
+          whole; the first must start and the second wait for it. A release counted
+          wrong earlier shows only in what starts after it: counted twice, both start
+          (`capacity`); never counted, the whole never does (`stranded`);
+        - "order": one job holds the gpu, four wait for it (priorities 0, 0, 0, 1), the
+          third of them is cancelled while queued: as the gpu frees, the priority-1 job
+          must start, then the first two in the order of submission, never the
+          cancelled one;
+        - "close": one job holds the gpu, another waits for it, then aclose(): the one
+          waiting must be cancelled, not started once the gpu frees."""
+        gpu = NEEDS.index({"gpu": 1})
+        if name in CAPACITY:
+            for amount in (1, CAPACITY[name]):
+                self.submit(0, NEEDS.index({name: amount}))
+        elif name == "order":
+            first = len(self.jobs)
+            for priority in (0, 0, 0, 0, 1):
+                self.submit(priority, gpu)
+            self.start(f"cancel {first + 3}", lambda: self._cancel(first + 3))
+        else:
+            assert name == "close"
+            for _ in range(2):
+                self.submit(0, gpu)
+            self.close()
 
     def check_metrics(self, *, at_end: bool = False) -> SchedViolation | None:
         """The scheduler's snapshot against the model (`SchedOracle.check_metrics`)."""
