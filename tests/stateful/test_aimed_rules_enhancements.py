@@ -74,11 +74,12 @@ def test_a_closing_scheduler_is_not_probed() -> None:
     assert len(machine.jobs) == 1
 
 
-def timeouts(module: str, interrupt: tuple[str, int] | None) -> TimeoutsMachine:
+def timeouts(module: str, interrupt: tuple[str, int] | None,
+             timeout: float | None = 1.0) -> TimeoutsMachine:
     machine = machine_for(load_subject(module), "timeouts")()
     assert isinstance(machine, TimeoutsMachine)
     # As drawn: no policy, an attempt that would run past the deadline and fail for good.
-    machine.configure(timeout=1.0, grace=None, policy=None,
+    machine.configure(timeout=timeout, grace=None, policy=None,
                       script=[Attempt("long", "fatal", False)], launch=True, patience=None,
                       race=False, interrupt=interrupt)
     return machine
@@ -102,3 +103,21 @@ def test_a_plain_cancel_at_the_same_place_does_not_catch_it() -> None:
     machine = timeouts("tests.mutants.timeouts.backoff_ignores_cancel", ("cancel", 1))
     machine.teardown()
 
+
+
+def test_a_retry_aimed_after_a_backoff_catches_a_backoff_off_by_one() -> None:
+    machine = timeouts("tests.mutants.timeouts.backoff_off_by_one", ("retry", 1), None)
+    with pytest.raises(AssertionError, match=r"attempt 2 \(attempt 1 ended at t=0.5, then a "
+                                             r"backoff of 0.25s\) took effect at t=1.0"):
+        machine.teardown()
+
+
+def test_the_same_retry_on_the_bundled_implementation_conforms() -> None:
+    machine = timeouts("workerjob.impl", ("retry", 1), None)
+    machine.teardown()
+    assert machine.starts == [0.0, 0.75]  # attempt 1 ran 0.5 s, then a backoff of 0.25 s
+
+
+def test_without_the_retry_aim_the_same_draw_does_not_catch_it() -> None:
+    machine = timeouts("tests.mutants.timeouts.backoff_off_by_one", None, None)
+    machine.teardown()
