@@ -290,10 +290,19 @@ class SchedulerMachine(RuleBasedStateMachine):
         if closing.done() and not closing.cancelled():
             closing.exception()  # retrieved: what a broken aclose() raises is reported above
 
-    def quiesce(self, probes: tuple[str, ...] = PROBES) -> None:
-        """End every run that was started, until nothing more starts (FIFO from here);
-        then, if all is well and the scheduler is open, the `probes` one after the
-        other, each run to the end on its own (see `probe`)."""
+    def quiesce(self) -> None:
+        """End every run that was started, until nothing more starts (FIFO from here),
+        and check the end; then, while the scheduler is open, each of `PROBES` in turn,
+        run to the end and checked the same way (see `probe`)."""
+        self.settle()
+        for name in PROBES:
+            if self.closing:
+                break
+            self.probe(name)
+            self.settle()
+
+    def settle(self) -> None:
+        """End every run that was started, until nothing more starts, and check."""
         while True:
             self.loop.run_until_idle()
             pending = [r for j, r in self.runs.items()
@@ -311,9 +320,6 @@ class SchedulerMachine(RuleBasedStateMachine):
             report = v.explain()  # a gauge wrong earlier, or an instrument wrong now
         if report is not None:
             raise AssertionError(self.failure(report))
-        if probes and not self.closing:
-            self.probe(probes[0])
-            self.quiesce(probes[1:])
 
     def probe(self, name: str) -> None:
         """One probe of an idle, open scheduler (every run has ended, all the room is

@@ -121,3 +121,14 @@ def test_the_same_retry_on_the_bundled_implementation_conforms() -> None:
 def test_without_the_retry_aim_the_same_draw_does_not_catch_it() -> None:
     machine = timeouts("tests.mutants.timeouts.backoff_off_by_one", None, None)
     machine.teardown()
+
+
+def test_the_probes_run_under_the_watchdog() -> None:
+    """Regression (`workerjob verify --examples 20 --seed 3`): the probes ran by calling
+    `quiesce` again, which the watchdog's wrapper takes with no argument: a TypeError
+    reported as the bundled scheduler's violation."""
+    from workerjob.conformance.stateful.campaign import run_level
+
+    result = run_level(load_subject("workerjob.impl"), "scheduler", examples=10,
+                       seed_value=3, example_timeout=60.0)
+    assert result.report is None, result.report
