@@ -75,13 +75,13 @@ def test_a_closing_scheduler_is_not_probed() -> None:
 
 
 def timeouts(module: str, interrupt: tuple[str, int] | None,
-             timeout: float | None = 1.0) -> TimeoutsMachine:
+             timeout: float | None = 1.0, race: str = "") -> TimeoutsMachine:
     machine = machine_for(load_subject(module), "timeouts")()
     assert isinstance(machine, TimeoutsMachine)
     # As drawn: no policy, an attempt that would run past the deadline and fail for good.
     machine.configure(timeout=timeout, grace=None, policy=None,
                       script=[Attempt("long", "fatal", False)], launch=True, patience=None,
-                      race=False, interrupt=interrupt)
+                      race=race, interrupt=interrupt)
     return machine
 
 
@@ -132,3 +132,17 @@ def test_the_probes_run_under_the_watchdog() -> None:
     result = run_level(load_subject("workerjob.impl"), "scheduler", examples=10,
                        seed_value=3, example_timeout=60.0)
     assert result.report is None, result.report
+
+
+def test_a_race_just_before_the_deadline_catches_a_deadline_taken_early() -> None:
+    machine = timeouts("tests.mutants.timeouts.deadline_early", None, race="before")
+    with pytest.raises(AssertionError, match=r"the deadline took effect at t=0.99"):
+        machine.teardown()
+
+
+@pytest.mark.parametrize("race", ["", "before"])
+def test_the_same_on_the_bundled_implementation_conforms_and_not_without_it(race: str
+                                                                           ) -> None:
+    timeouts("workerjob.impl", None, race=race).teardown()
+    if not race:
+        timeouts("tests.mutants.timeouts.deadline_early", None, race=race).teardown()
