@@ -639,8 +639,18 @@ def machine_for(subject: Subject, level: str, *, spec: Spec = ATOMIC, stats: Sta
                 max_draws: int = 200) -> type[Any]:
     """A machine class bound to `subject` (a fresh subclass: the rules are shared)."""
     base = LEVELS[level]
-    attrs = {"subject": subject, "spec": spec, "stats": stats, "max_draws": max_draws}
+    attrs = {"subject": subject, "spec": spec, "stats": stats, "max_draws": max_draws,
+             "__module__": BOUND_MODULE}
     return type(f"{base.__name__}[{subject.name}]", (base,), attrs)
+
+
+# The module a bound class says it comes from: none (no such module is imported).
+# Hypothesis keys a state machine's examples in the database by the class's source,
+# else by its name; a class made at run time has no source, and under this module's
+# name `inspect.getsource` parsed this whole file, on every round of every level, to
+# find it missing (about 20 ms a round: a tenth of a quick kill). Under a module that
+# is not imported it is missing at once, and the key is the class's name as before.
+BOUND_MODULE = f"{__name__}.bound"
 
 
 # The enhancements' levels build on this module's pieces, so they are imported last.

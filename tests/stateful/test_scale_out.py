@@ -90,17 +90,42 @@ def test_a_failure_found_by_a_worker_replays_from_the_shared_database(tmp_path: 
     assert not json.loads(again.stdout)["conforms"]
 
 
-def test_the_state_machines_are_hypofuzz_targets() -> None:
-    pytest.importorskip("hypofuzz")
-    from hypofuzz.collection import collect_tests
+def collected(impl: str | None = None) -> list[str]:
+    """The targets HypoFuzz collects from the fuzz module, in a fresh interpreter (the
+    module binds $WORKERJOB_IMPL when it is imported)."""
+    code = ("import json, sys; from hypofuzz.collection import collect_tests; "
+            f"found = collect_tests(['--pyargs', {FUZZ_MODULE!r}, '-p', 'no:cacheprovider', "
+            "'-q']); print(json.dumps(sorted(t.nodeid.rsplit('::', 2)[-2] "
+            "for t in found.fuzz_targets)))")
+    environment = env()
+    if impl is not None:
+        environment["WORKERJOB_IMPL"] = impl
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=environment,
+                          capture_output=True, text=True, check=False, timeout=300)
+    assert done.returncode == 0, done.stderr
+    names: list[str] = json.loads(done.stdout.strip().splitlines()[-1])
+    return names
 
-    found = collect_tests(["--pyargs", FUZZ_MODULE, "-p", "no:cacheprovider", "-q"])
-    names = sorted(target.nodeid.rsplit("::", 2)[-2] for target in found.fuzz_targets)
-    assert names == ["TestContinuations", "TestJob"], found.not_collected
+
+def test_the_state_machines_are_hypofuzz_targets() -> None:
+    """One target per level, each as HypoFuzz collects it."""
+    pytest.importorskip("hypofuzz")
+    from workerjob.conformance.stateful.machine import LEVELS
+
+    names = collected()
+    assert names == ["TestContinuations", "TestJob", "TestProgress", "TestScheduler",
+                     "TestTimeouts"]
+    assert len(names) == len(LEVELS)  # a new level gets its target too
+
+
+def test_a_subject_of_spec_alone_has_the_targets_of_its_levels() -> None:
+    """A level the subject cannot be driven at has no target (`verify` skips it too)."""
+    pytest.importorskip("hypofuzz")
+    assert collected("tests.mutants.base") == ["TestContinuations", "TestJob"]
 
 
 def test_hypothesis_fuzz_runs_them(tmp_path: Path) -> None:
-    """The README's command starts fuzzing both targets (it runs until stopped)."""
+    """The README's command starts fuzzing every level's target (it runs until stopped)."""
     pytest.importorskip("hypofuzz")
     command = [str(Path(sys.executable).with_name("hypothesis")), *FUZZ_COMMAND[1:]]
     fuzzer = subprocess.Popen(command, cwd=tmp_path, env=env(), stdout=subprocess.PIPE,
@@ -114,12 +139,12 @@ def test_hypothesis_fuzz_runs_them(tmp_path: Path) -> None:
             if not line:
                 break
             seen.append(line)
-            if "to fuzz 2 tests" in line:
+            if "to fuzz 5 tests" in line:
                 break
     finally:
         os.killpg(fuzzer.pid, signal.SIGTERM)  # the fuzzer and the workers it started
         fuzzer.wait(timeout=60)
-    assert any("using 1 process to fuzz 2 tests" in line for line in seen), "".join(seen)
+    assert any("using 1 process to fuzz 5 tests" in line for line in seen), "".join(seen)
 
 
 def test_the_readme_shows_the_commands_tested_here() -> None:
