@@ -33,8 +33,15 @@ if TYPE_CHECKING:
 
 __all__ = ["Attempts", "RetryPolicy", "check_timeouts"]
 
-GRACE_MESSAGE = "timeout"
-"""The message of the grace period's own hard cancel."""
+class _GraceMessage(str):
+    """The type of `GRACE_MESSAGE`: told apart from an outside cancel's message by
+    identity, so an outside `cancel("timeout")` is never taken for the grace period's."""
+
+    __slots__ = ()
+
+
+GRACE_MESSAGE = _GraceMessage("timeout")
+"""The message of the grace period's own hard cancel (it never leaves the job)."""
 
 
 def _is_number(value: object) -> bool:
@@ -235,10 +242,16 @@ class Attempts:
         """What the job's task raises for `error` (`cause`: the last attempt's error)."""
         task = asyncio.current_task()
         if isinstance(error, asyncio.CancelledError) and task is not None:
+            graces = bool(error.args) and error.args[0] is GRACE_MESSAGE
             if self._grace_fired:
                 self._grace_fired = False
                 task.uncancel()  # take back the grace period's own request
-            if task.cancelling() > 0:
+            # Two hard cancels reach a task that has not stepped since: asyncio raises
+            # the first one's error (the second finds the waiter already cancelled). If
+            # the grace period's came first, the job was timed out then, and an outside
+            # one after it is a cancel of a task already being cancelled: it changes
+            # nothing (regression: test_an_outside_hard_cancel_after_the_grace_periods_*).
+            if task.cancelling() > 0 and not graces:
                 return error  # an outside hard cancel: SPEC's rule, also after a deadline
         if self.timed_out:
             timeout = TimeoutError(f"timed out after {self.timeout}s")

@@ -379,3 +379,72 @@ def test_the_options_benchmark_runs_and_reports_ratios() -> None:
     report = json.loads(done.stdout)
     assert set(report["ratio_to_no_options"]) == {"timeout", "retry", "timeout+retry"}
     assert all(r > 0 for r in report["ratio_to_no_options"].values())
+
+
+# --- a hard cancel from outside and the grace period's own, at one instant -------------
+
+
+class _CallbacksInOrder:
+    """A chooser that, of what is ready, runs the deadline, then the grace period's
+    callback, then the outside hard cancel (or these two the other way round), and only
+    then any task's step."""
+
+    def __init__(self, grace_first: bool) -> None:
+        self.ORDER = (("_on_deadline", "_on_grace", "hard_cancel") if grace_first
+                      else ("_on_deadline", "hard_cancel", "_on_grace"))
+
+    def choose(self, candidates: Sequence[Candidate]) -> int:
+        for name in self.ORDER:
+            for i, c in enumerate(candidates):
+                if name in c.label:
+                    return i
+        return 0
+
+
+def grace_and_outside_hard_cancel(message: str | None, grace_first: bool = True) -> WorkerJob:
+    """Attempt 1 fails at once and the job waits out its backoff; at the deadline (grace
+    0) the grace period's hard cancel and then an outside one reach the task before it
+    takes a step (found by the timeouts level, `verify --level timeouts --seed 2` as it
+    drew then, with an attempt ending at the deadline)."""
+    loop = ControlledLoop(_CallbacksInOrder(grace_first))
+
+    async def main() -> WorkerJob:
+        job = WorkerJob(W, Script((0.0, ValueError("flaky"))), CancellationToken(),
+                        timeout=1.0, grace=0.0, retry=RetryPolicy(max_attempts=2, initial=5.0))
+
+        def hard_cancel() -> None:
+            task = job.task_handle
+            assert isinstance(task, asyncio.Task)
+            if grace_first and task.cancelling() == 0:  # the grace period's has not come
+                loop.call_soon(hard_cancel)
+                return
+            task.cancel(message)
+
+        job.launch()
+        loop.call_at(1.0, hard_cancel)
+        await outcome(job)
+        return job
+
+    try:
+        return loop.run_until_complete(main())
+    finally:
+        loop.shutdown()
+
+
+@pytest.mark.parametrize("message", [None, "stop", "timeout"])
+def test_an_outside_hard_cancel_after_the_grace_periods_changes_nothing(
+        message: str | None) -> None:
+    """The grace period's hard cancel reached the task first: the job timed out, and its
+    own message never leaks ('timeout' before the fix). An outside message that reads
+    like the grace period's is not taken for it (the last case)."""
+    job = grace_and_outside_hard_cancel(message)
+    assert job.worker_job_continuations.state == Done(CANCELLED, "timed out after 1.0s")
+    assert job.timed_out
+
+
+@pytest.mark.parametrize(("message", "expected"), [
+    (None, "CancelledError"), ("stop", "stop"), ("timeout", "timeout")])
+def test_an_outside_hard_cancel_before_the_grace_periods_wins(
+        message: str | None, expected: str) -> None:
+    job = grace_and_outside_hard_cancel(message, grace_first=False)
+    assert job.worker_job_continuations.state == Done(CANCELLED, expected)
