@@ -147,7 +147,11 @@ def commands(doc: str, text: str) -> list[Command]:
         skips: list[tuple[str, str]] = []
         run = False
         for directive in block.directives:
-            words = _directive_args(directive)
+            try:
+                words = _directive_args(directive)
+            except ValueError as exc:  # an apostrophe in a reason opens a quote
+                raise ValueError(f"{doc}:{block.line}: a docs-test directive does not "
+                                 f"parse as shell words ({exc}): {directive!r}") from None
             if words[0] == "replace":
                 replaces.append((words[1], words[2]))
             elif words[0] == "skip":
