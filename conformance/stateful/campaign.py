@@ -129,8 +129,11 @@ def run_level(
     phases = [Phase.explicit, Phase.reuse, Phase.generate] + ([Phase.shrink] if shrink else [])
     # The profile's database is kept (a failure replays from it too), except when not
     # shrinking: a quick kill check should not fill it with unshrunk examples.
+    # One failure per report (`report_multiple_bugs=False`): with two distinct ones,
+    # Hypothesis would shrink and print both, on one shrink budget, and the replay line
+    # could name only one of them.
     budget = settings(settings(), max_examples=examples, phases=phases,
-                      derandomize=False, print_blob=True)
+                      derandomize=False, print_blob=True, report_multiple_bugs=False)
     if not shrink:
         budget = settings(budget, database=None)
     result = LevelResult(level)
@@ -185,6 +188,9 @@ def _hang_report(machine: SubjectMachine, what: str) -> str:
         return f"{machine.subject.name} does not conform:\n{what}"
 
 
+FIRST_ROUND = 5  # examples per level in the first round (then `chunk` per round)
+
+
 def run_campaign(
     subject: Subject,
     *,
@@ -201,8 +207,9 @@ def run_campaign(
     reproduce: tuple[str, str] | None = None,
 ) -> CampaignResult:
     """`examples` per level (default: every level), the levels taking turns in rounds
-    of `chunk` examples (round i seeded `seed_value + i`), so a bug that only one level
-    can see is met early whichever it is; stops at the first violation. A level whose
+    of `chunk` examples, the first of `FIRST_ROUND` (a round seeded `seed_value` plus
+    the examples per level before it), so a bug that only one level can see is met
+    early whichever it is; stops at the first violation. A level whose
     names the subject does not export (an enhancement's) is skipped, and said so."""
     levels = tuple(LEVELS) if levels is None else levels
     skipped = [level for level in levels if not LEVELS[level].supports(subject)]
@@ -220,7 +227,9 @@ def run_campaign(
     gc.freeze()
     try:
         while done < examples and not any(reports.values()):
-            budget = min(chunk, examples - done)
+            # The first round is short, so that a bug only a later level can see waits
+            # for little of the levels before it; the rounds after it are `chunk` long.
+            budget = min(chunk if done else min(chunk, FIRST_ROUND), examples - done)
             for level in levels:
                 on_round(level, budget)  # the progress bar's rounds
                 found = run_level(subject, level, examples=budget,
