@@ -39,7 +39,7 @@ from .verify_progress import CampaignProgress
 
 # Shrinking is most of the wait for a counterexample (it re-runs the machine hundreds
 # of times); its first passes, which drop whole rules, do most of the work quickly.
-SHRINK_SECONDS = 0.5
+SHRINK_SECONDS = 0.35
 
 
 def _positive(text: str) -> int:
@@ -85,9 +85,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=_seed, default=None, metavar="N",
                         help="seed of the campaign (default: random, printed)")
     parser.add_argument("--level", choices=[*LEVELS, "all"], default="all",
-                        help="check Continuations alone, the WorkerJob, its progress and "
-                        "metrics, the JobScheduler, or all (default; a level whose names the "
-                        "implementation does not export is skipped, and said so)")
+                        help="check Continuations alone, the WorkerJob, the JobScheduler, "
+                        "a job's timeouts and retries, its progress and metrics, or all "
+                        "(default; a level whose names the implementation does not export "
+                        "is skipped, and said so)")
     spec_choice.add_options(parser)
     parser.add_argument("--json", action="store_true", help="print a JSON summary")
     parser.add_argument("--workers", type=_positive, default=1, metavar="N",

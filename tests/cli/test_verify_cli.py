@@ -27,7 +27,7 @@ def test_bundled_implementation_conforms(capsys: pytest.CaptureFixture[str]) -> 
 def test_examples_are_what_was_asked_and_runs_what_ran(
         capsys: pytest.CaptureFixture[str]) -> None:
     """Regression: "examples" counted every run of the machine, about a fifth over the
-    number asked (Hypothesis discards some attempts and runs more). Two rounds of 20."""
+    number asked (Hypothesis discards some attempts and runs more). Rounds of 5, 20, 15."""
     assert main(["verify", "--level", "continuations", "--examples", "40", "--seed", "3",
                  "--json", "--no-database"]) == 0
     summary = json.loads(capsys.readouterr().out)
