@@ -1,7 +1,7 @@
 """How `workerjob verify --workers N` scales on this machine: examples per second of a
 conforming campaign (the correct base) with 1 worker (the baseline, measured in the
 same run) and with N, as the user runs it (the command, start-up included, in a fresh
-directory).
+directory, with no example database).
 
     python benchmarks/bench_workers.py [--examples N] [--workers 1 2 ...]
 """
@@ -28,7 +28,7 @@ def run(workers: int, examples: int) -> tuple[float, int]:
     env.pop("HYPOTHESIS_NO_PLUGINS", None)
     command = [sys.executable, "-m", "workerjob.conformance.cli", "verify", "--impl",
                "tests.mutants.base", "--examples", str(examples), "--seed", "1",
-               "--workers", str(workers), "--json"]
+               "--workers", str(workers), "--json", "--no-database"]
     with tempfile.TemporaryDirectory(prefix="bench-workers-") as cwd:
         begin = time.perf_counter()
         done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True,
