@@ -179,8 +179,14 @@ class Attempts:
             self._grace = loop.call_at(when, self._on_grace, when)
             return
         self._grace = None
-        self._grace_fired = True
         assert self._task is not None
+        if self._task.cancelling() > 0:
+            # An outside hard cancel reached the task first: it wins, and ours would
+            # only replace its message (asyncio keeps the last request's message when the
+            # task's step is already due; regression:
+            # test_an_outside_hard_cancel_first_keeps_its_message_when_the_step_is_due).
+            return
+        self._grace_fired = True
         self._task.cancel(GRACE_MESSAGE)
 
     def finish(self) -> None:

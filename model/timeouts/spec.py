@@ -129,7 +129,9 @@ def observe(v: Variant, s: State, obs: Observation) -> State | str:
         case HardCancelled(msg):
             if s.stage is Stage.IDLE:
                 return "a hard cancel before launch()"
-            if s.stage in LIVE and s.hard_cancel is None:
+            # The first of the two cancels to reach the task wins: after the grace
+            # period's, an outside one cancels a task already being cancelled.
+            if s.stage in LIVE and s.hard_cancel is None and not s.grace_cancel:
                 return replace(s, hard_cancel=TaskError("CancelledError", msg or ""))
             return s  # once the last attempt has ended, a hard cancel changes nothing
         case DeadlineCancel():
@@ -229,8 +231,10 @@ def internal_transitions(v: Variant, s: State) -> Iterator[tuple[str, State]]:
         elif s.grace_cancel or s.token:
             yield "the token ends the backoff", end(v, s, False)
     if s.grace_armed and stage in (Stage.RUNNING, Stage.BACKOFF):
-        yield "the grace period cancels the task", replace(s, grace_armed=False,
-                                                           grace_cancel=True)
+        # An outside hard cancel on its way reached the task first and wins: the grace
+        # period has nothing left to cancel (its cancel would only change the message).
+        yield "the grace period cancels the task", replace(
+            s, grace_armed=False, grace_cancel=s.hard_cancel is None)
 
 
 def final_problems(v: Variant, s: State) -> list[str] | None:

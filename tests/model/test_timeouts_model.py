@@ -149,6 +149,39 @@ def test_an_outside_hard_cancel_after_the_deadline_stays_spec() -> None:
     assert s.phase == Done(CANCELLED, "stop") and s.wait_result == Err("CancelledError")
 
 
+def test_the_first_of_two_hard_cancels_to_reach_the_task_wins() -> None:
+    """An outside hard cancel and the grace period's, at one instant: the first wins.
+    Before, an outside one after the grace period's was taken for the winner, and the
+    grace period's step after an outside one still counted as a cancel of its own."""
+    opts = Options(1.0, 0.0, 1)
+    deadline: list[Observation] = [Launched(), AttemptStarted(1), DeadlineCancel()]
+    # The grace period's first: the outside one cancels a task already being cancelled.
+    graced = settle(walk(opts, deadline))
+    assert graced.grace_cancel
+    late = observe(CORRECT, graced, HardCancelled(None))
+    assert late == graced
+    ended = observe(CORRECT, late, AttemptEnded(GRACE_CANCEL))
+    assert isinstance(ended, State) and settle(ended).phase == Done(CANCELLED, TIMEOUT)
+    # The outside one first: the grace period has nothing left to cancel.
+    outside = observe(CORRECT, initial(opts, frozenset({1})), Launched())
+    for obs in [*deadline[1:], HardCancelled("stop")]:
+        assert isinstance(outside, State)
+        outside = observe(CORRECT, outside, obs)
+    assert isinstance(outside, State)
+    after = [t for label, t in internal_transitions(CORRECT, outside)
+             if label == "the grace period cancels the task"]
+    assert after and not after[0].grace_cancel and not after[0].grace_armed
+    stopped = observe(CORRECT, after[0], AttemptEnded(
+        RunOutcome(TaskError("CancelledError", "stop"), hard_cancelled=True)))
+    assert isinstance(stopped, State) and settle(stopped).phase == Done(CANCELLED, "stop")
+    # Seen from outside, the grace period's step is not observed: both are allowed.
+    for final in (Done(CANCELLED, TIMEOUT), Done(CANCELLED, "timeout")):
+        oracle = TimeoutsOracle(initial(opts))
+        for seen in [*deadline, HardCancelled(None), AttemptEnded(GRACE_CANCEL),
+                     Read(1, True, final)]:
+            assert oracle.observe(seen) is None, final
+
+
 def test_a_retryable_error_retries_until_the_attempts_run_out() -> None:
     flaky = AttemptEnded(RunOutcome(FLAKY), retryable=True)
     s = walk(Options(None, None, 2), [Launched(), AttemptStarted(1), flaky])

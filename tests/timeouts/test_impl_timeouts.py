@@ -448,3 +448,67 @@ def test_an_outside_hard_cancel_before_the_grace_periods_wins(
         message: str | None, expected: str) -> None:
     job = grace_and_outside_hard_cancel(message, grace_first=False)
     assert job.worker_job_continuations.state == Done(CANCELLED, expected)
+
+
+class _Ordered:
+    """A chooser that, of what is ready, runs the first callback named in `order`,
+    then any task's step."""
+
+    def __init__(self, *order: str) -> None:
+        self.order = order
+
+    def choose(self, candidates: Sequence[Candidate]) -> int:
+        for name in self.order:
+            for i, c in enumerate(candidates):
+                if name in c.label:
+                    return i
+        return 0
+
+
+@pytest.mark.parametrize(("message", "expected"), [
+    (None, "CancelledError"), ("stop", "stop"), ("timeout", "timeout")])
+def test_an_outside_hard_cancel_first_keeps_its_message_when_the_step_is_due(
+        message: str | None, expected: str) -> None:
+    """run() ends at the deadline's instant: its task's step is due when the outside hard
+    cancel, then the grace period's (grace 0), reach it. asyncio keeps the message of the
+    last request that finds a task with a step due, so the grace period's `'timeout'`
+    replaced the outside one's, and the job reported a timeout although the outside
+    cancel came first (found by the timeouts level: `verify --seed 1000 --examples 2000`,
+    a campaign `verify --workers 2` ran in CI)."""
+    loop = ControlledLoop(_Ordered("at_deadline", "_on_deadline", "hard_cancel", "_on_grace"))
+
+    class EndsAtTheDeadline:
+        """run() is woken by a timer due at the deadline's instant, scheduled before the
+        deadline's own (as the timeouts level's attempts "at the deadline" are)."""
+
+        def __init__(self, woken: asyncio.Future[None]) -> None:
+            self.woken = woken
+
+        async def run(self) -> None:
+            await self.woken
+
+    async def main() -> WorkerJob:
+        woken = loop.create_future()
+
+        def at_deadline() -> None:
+            woken.set_result(None)
+
+        loop.call_at(1.0, at_deadline)
+        job = WorkerJob(W, EndsAtTheDeadline(woken), CancellationToken(), timeout=1.0,
+                        grace=0.0)
+
+        def hard_cancel() -> None:
+            assert job.task_handle is not None
+            job.task_handle.cancel(message)
+
+        job.launch()
+        loop.call_at(1.0, hard_cancel)
+        await outcome(job)
+        return job
+
+    try:
+        job = loop.run_until_complete(main())
+    finally:
+        loop.shutdown()
+    assert job.timed_out
+    assert job.worker_job_continuations.state == Done(CANCELLED, expected)
