@@ -68,7 +68,10 @@ def _mutant_driver(mutant: str) -> list[str]:
 ])
 def test_each_level_with_its_own_scenarios_prints_a_replay_that_finds_it_again(
         level: str, mutant: str) -> None:
-    first = _drive(["drive", "--level", level, "--seed", "1", "--", *_mutant_driver(mutant)])
+    # A read may wait 60 s, not 10: on a loaded machine the driver's start-up (its
+    # imports) has taken longer, and the campaign then ends as "driver broken" (exit 2).
+    first = _drive(["drive", "--level", level, "--seed", "1", "--timeout", "60", "--",
+                    *_mutant_driver(mutant)])
     assert first.returncode == 1, first.stdout + first.stderr
     [line] = [x for x in first.stdout.splitlines() if x.startswith("replay: ")]
     words = shlex.split(line.removeprefix("replay: "))
