@@ -36,7 +36,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,7 +69,7 @@ from workerjob.conformance.traces.trace_format import (
 )
 from workerjob.model import Invoke, Observation, Oracle, Spec
 
-from . import capabilities, progress_drive, scheduler_drive, timeouts_drive
+from . import capabilities, level_drive, progress_drive, scheduler_drive, timeouts_drive
 
 PROTOCOL_VERSION = 1
 DEFAULT_TIMEOUT = 10.0  # seconds a read may wait: the driver's start-up included
@@ -742,11 +742,11 @@ def run(args: argparse.Namespace) -> int:
         return 2
     seed_value = args.seed if args.seed is not None else random.randrange(2**32)
     if args.level in ("scheduler", "timeouts", "progress"):  # their own scenarios
-        campaign: Callable[..., int] = {"scheduler": scheduler_drive.run_campaign,
-                                        "timeouts": timeouts_drive.run_campaign,
-                                        "progress": progress_drive.run_campaign}[args.level]
+        own: dict[str, level_drive.Level[Any, Any]] = {
+            "scheduler": scheduler_drive.LEVEL, "timeouts": timeouts_drive.LEVEL,
+            "progress": progress_drive.LEVEL}
         try:
-            return campaign(
+            return own[args.level].run_campaign(
                 lambda: DriverProcess(command, timeout=args.timeout,
                                       max_line_bytes=args.max_line_bytes),
                 DriverError, command=one_line(" ".join(command), 200), examples=args.examples,
