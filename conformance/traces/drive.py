@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import io
 import json
 import os
 import queue
@@ -36,14 +35,13 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from hypothesis import HealthCheck, Phase, given, seed, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.errors import HypothesisException
-from hypothesis.reporting import with_reporter
 
 from workerjob.conformance.stateful import spec_choice
 from workerjob.conformance.stateful.machine import ADDERS, COMPLETERS, JOB_WORKER, KEYS
@@ -70,6 +68,10 @@ from workerjob.conformance.traces.trace_format import (
 from workerjob.model import Invoke, Observation, Oracle, Spec
 
 from . import capabilities, level_drive, progress_drive, scheduler_drive, timeouts_drive
+from .level_drive import Abort as _Abort
+from .level_drive import Violation as _Violation
+from .level_drive import campaign_settings
+from .level_drive import quiet as _quiet
 
 PROTOCOL_VERSION = 1
 DEFAULT_TIMEOUT = 10.0  # seconds a read may wait: the driver's start-up included
@@ -531,18 +533,6 @@ class Session:
 # --- the campaign -----------------------------------------------------------------------------
 
 
-class _Abort(BaseException):
-    """Stops Hypothesis at once (it neither shrinks nor retries a BaseException)."""
-
-    def __init__(self, error: DriverError) -> None:
-        super().__init__(str(error))
-        self.error = error
-
-
-class _Violation(AssertionError):
-    pass
-
-
 @dataclass
 class LevelResult:
     level: Level
@@ -579,13 +569,6 @@ def _smaller(a: ScenarioRun, b: ScenarioRun | None) -> bool:
     return b is None or (len(a.steps), json.dumps(a.steps)) < (len(b.steps), json.dumps(b.steps))
 
 
-@contextlib.contextmanager
-def _quiet() -> Iterator[None]:
-    """Hypothesis reports through print(); the campaign reports by itself."""
-    with with_reporter(lambda _: None), contextlib.redirect_stdout(io.StringIO()):
-        yield
-
-
 def check_level(session: Session, level: Level, *, examples: int, seed_value: int,
                 shrink: bool = True) -> LevelResult:
     """One level's campaign on an open session. `_Abort` escapes when the driver breaks
@@ -598,13 +581,8 @@ def check_level(session: Session, level: Level, *, examples: int, seed_value: in
     if probe is not None and probe.violation is not None:
         result.failing = probe  # an empty scenario's answer, rejected: nothing to shrink
         return result
-    phases = list(Phase) if shrink else [Phase.explicit, Phase.reuse, Phase.generate]
 
-    @seed(seed_value)
-    @settings(max_examples=examples, deadline=None, database=None, phases=phases,
-              print_blob=False, derandomize=False,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                     HealthCheck.filter_too_much])
+    @campaign_settings(examples, seed_value, shrink)
     @given(steps=scenarios(level, extra))
     def scenario(steps: list[JsonObject]) -> None:
         try:

@@ -9,6 +9,9 @@ an open driver and whose `run_campaign()` is the command: the driver opened and 
 the exit code (0 conforms, 1 violation, 2 the driver is broken), `--save-trace`, and the
 JSON summary or the text report, laid out the same for every level.
 
+`drive`'s own campaign (the v1 levels) uses its Hypothesis pieces too: `campaign_settings`,
+`quiet`, `Abort` and `Violation`.
+
 It may import Hypothesis and `traces.jsonl`; nothing of the model (the level modules
 bring their oracles) and nothing of `drive` (which calls it: the driver process and its
 error type are passed in).
@@ -49,6 +52,7 @@ class LevelRun(Protocol):
 
 
 S = TypeVar("S")  # a scenario, as the level's strategy draws it
+T = TypeVar("T", bound=Callable[..., Any])  # a test function
 R = TypeVar("R", bound=LevelRun)
 
 
@@ -93,15 +97,10 @@ class Level(Generic[S, R]):
         process's own) and the level's driver error escape, unless a violation was
         found first."""
         result: LevelResult[R] = LevelResult()
-        phases = list(Phase) if shrink else [Phase.explicit, Phase.reuse, Phase.generate]
         counter = [first_number]
         breaks: tuple[type[Exception], ...] = (self.driver_error, *broken)
 
-        @seed(seed_value)
-        @settings(max_examples=examples, deadline=None, database=None, phases=phases,
-                  print_blob=False, derandomize=False,
-                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                         HealthCheck.filter_too_much])
+        @campaign_settings(examples, seed_value, shrink)
         @given(scenario=self.scenarios())
         def one(scenario: S) -> None:
             number = counter[0]
@@ -109,24 +108,24 @@ class Level(Generic[S, R]):
             try:
                 run = self.exchange(process, number, scenario)
             except breaks as exc:
-                raise _Abort(exc) from None
+                raise Abort(exc) from None
             result.scenarios += 1
             if run.violation is not None:
                 # The smallest run is the report; among equals the later, for Hypothesis
                 # runs the example it shrank to last.
                 if result.failing is None or self.size(run) <= self.size(result.failing):
                     result.failing = run
-                raise _Violation(run.violation)
+                raise Violation(run.violation)
 
         try:
-            with _quiet():
+            with quiet():
                 one()
-        except _Abort as abort:
+        except Abort as abort:
             # The driver broke: that is the report only when no violation came first
             # (a driver may well break while a failing scenario is shrunk).
             if result.failing is None:
                 raise abort.error from None
-        except (_Violation, HypothesisException, ExceptionGroup):
+        except (Violation, HypothesisException, ExceptionGroup):
             # A violation (shrunk), or Hypothesis found the driver flaky: the smallest
             # violating scenario seen is the report either way.
             if result.failing is None:
@@ -235,7 +234,7 @@ def at_the_end(events: list[JsonObject], explanation: str) -> str:
     return f"at the end of the trace (after line {len(events) + 1}):\n{explanation}"
 
 
-class _Abort(BaseException):
+class Abort(BaseException):
     """Stops Hypothesis at once (it neither shrinks nor retries a BaseException)."""
 
     def __init__(self, error: Exception) -> None:
@@ -243,12 +242,28 @@ class _Abort(BaseException):
         self.error = error
 
 
-class _Violation(AssertionError):
-    pass
+class Violation(AssertionError):
+    """A scenario's answer broke the model: Hypothesis shrinks it."""
+
+
+def campaign_settings(examples: int, seed_value: int, shrink: bool) -> Callable[[T], T]:
+    """Hypothesis's settings for a campaign through a driver: the scenarios come from
+    the seed alone (no example database: a replay line is the seed and the options), no
+    deadline (the driver's pace is its own), no shrinking with `shrink` off."""
+    phases = list(Phase) if shrink else [Phase.explicit, Phase.reuse, Phase.generate]
+    chosen = settings(max_examples=examples, deadline=None, database=None, phases=phases,
+                      print_blob=False, derandomize=False,
+                      suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                             HealthCheck.filter_too_much])
+
+    def apply(test: T) -> T:
+        return seed(seed_value)(chosen(test))
+
+    return apply
 
 
 @contextlib.contextmanager
-def _quiet() -> Iterator[None]:
+def quiet() -> Iterator[None]:
     """Hypothesis reports through print(); the campaign reports by itself."""
     with with_reporter(lambda _: None), contextlib.redirect_stdout(io.StringIO()):
         yield
