@@ -48,9 +48,7 @@ from workerjob.conformance.stateful.machine import ADDERS, COMPLETERS, JOB_WORKE
 from workerjob.conformance.traces.check_trace import say
 from workerjob.conformance.traces.jsonl import (
     MAX_LINE_BYTES,
-    JsonlError,
     JsonObject,
-    decode_last,
     one_line,
     split_line,
 )
@@ -77,8 +75,8 @@ PROTOCOL_VERSION = 1
 DEFAULT_TIMEOUT = 10.0  # seconds a read may wait: the driver's start-up included
 GRACE = 2.0  # seconds between closing stdin, SIGTERM and SIGKILL
 QUEUED_LINES = 1024  # lines read ahead of the kit; then the reader waits (and so does the driver)
-MAX_EVENTS = 10_000  # answer lines per scenario
-MAX_SCENARIO_BYTES = 16 << 20
+MAX_EVENTS = level_drive.MAX_EVENTS  # answer lines per scenario
+MAX_SCENARIO_BYTES = level_drive.MAX_BYTES
 STDERR_TAIL = 4096  # bytes of the driver's stderr kept for the report
 MAX_STEPS = 24
 OPS_BETWEEN_SETTLES = 4  # operations started between two settles, at most
@@ -472,30 +470,11 @@ class Session:
         parser = EventParser(header_for(run.level), self.limits.max_in_flight)
         oracle = Oracle(header_for(run.level).initial_state(), self.spec)
         wanted = requested_invocations(run.steps)
-        size = 0
-        while True:
-            number, raw, newline = self.process.read()
-            size += len(raw)
-            try:
-                obj = decode_last(raw, number, newline)
-            except JsonlError as exc:
-                raise DriverError(f"driver output line {number}: {exc.message}") from None
-            kind = obj.get("event")
-            if kind in ("end", "error"):
-                if obj.get("scenario") != run.number:
-                    raise DriverError(f"driver output line {number}: {kind} of scenario "
-                                      f"{one_line(repr(obj.get('scenario')), 40)}, expected "
-                                      f"scenario {run.number}")
-                if kind == "error":
-                    message = one_line(str(obj.get("message")), 1000)
-                    raise DriverError(f"the driver could not run it: {message}")
-                break
-            if len(run.events) >= self.limits.max_events or size > self.limits.max_scenario_bytes:
-                raise DriverError(f"more than {self.limits.max_events} events or "
-                                  f"{self.limits.max_scenario_bytes} bytes in one answer")
-            run.events.append(obj)
+        for obj, line in level_drive.answer(self.process, run.number, run.events, DriverError,
+                                            self.limits.max_events,
+                                            self.limits.max_scenario_bytes):
             if run.violation is None:
-                self._check(run, obj, len(run.events) + 1, parser, oracle, wanted)
+                self._check(run, obj, line, parser, oracle, wanted)
         if run.violation is None:
             missing = sorted(set(wanted) - parser.open.keys() - parser.returned)
             if missing:
@@ -729,7 +708,7 @@ def run(args: argparse.Namespace) -> int:
                                       max_line_bytes=args.max_line_bytes),
                 DriverError, command=one_line(" ".join(command), 200), examples=args.examples,
                 seed_value=seed_value, shrink=not args.no_shrink, as_json=args.json,
-                save_trace=args.save_trace,
+                save_trace=args.save_trace, max_events=args.max_events,
                 replay=replay_command(args, args.level, seed_value, command))
         except KeyboardInterrupt:
             print("workerjob drive: interrupted (the driver was stopped)", file=sys.stderr)

@@ -51,6 +51,9 @@ class LevelRun(Protocol):
     def trace_text(self) -> str: ...
 
 
+MAX_EVENTS = 10_000  # events in one answer (`drive --max-events`)
+MAX_BYTES = 16 << 20  # bytes of one answer
+
 S = TypeVar("S")  # a scenario, as the level's strategy draws it
 T = TypeVar("T", bound=Callable[..., Any])  # a test function
 R = TypeVar("R", bound=LevelRun)
@@ -84,18 +87,19 @@ class Level(Generic[S, R]):
     spec: str  # the JSON summary's "spec"
     model: str  # "conforms to {model} through the driver protocol"
     scenarios: Callable[[], st.SearchStrategy[S]]
-    exchange: Callable[[Any, int, S], R]  # (process, scenario number, scenario)
+    # (process, scenario number, scenario, max_events=, max_bytes=): see `answer()`
+    exchange: Callable[..., R]
     driver_error: type[Exception]  # what exchange() raises when the driver breaks
     size: Callable[[R], tuple[Any, ...]] = by_length  # smaller: the failing run to report
     describe: Callable[[R], JsonObject] = steps_only  # the failing scenario, in JSON
     preamble: Callable[[R], list[str]] = no_preamble  # text lines before its steps
 
     def check(self, process: Any, *, examples: int, seed_value: int, shrink: bool = True,
-              first_number: int = 1,
-              broken: tuple[type[Exception], ...] = ()) -> LevelResult[R]:
+              first_number: int = 1, broken: tuple[type[Exception], ...] = (),
+              max_events: int = MAX_EVENTS, max_bytes: int = MAX_BYTES) -> LevelResult[R]:
         """The campaign on an open driver process. Exceptions of the `broken` types (the
         process's own) and the level's driver error escape, unless a violation was
-        found first."""
+        found first. `max_events` and `max_bytes` bound each answer (`answer()`)."""
         result: LevelResult[R] = LevelResult()
         counter = [first_number]
         breaks: tuple[type[Exception], ...] = (self.driver_error, *broken)
@@ -106,7 +110,8 @@ class Level(Generic[S, R]):
             number = counter[0]
             counter[0] += 1
             try:
-                run = self.exchange(process, number, scenario)
+                run = self.exchange(process, number, scenario, max_events=max_events,
+                                    max_bytes=max_bytes)
             except breaks as exc:
                 raise Abort(exc) from None
             result.scenarios += 1
@@ -134,7 +139,8 @@ class Level(Generic[S, R]):
 
     def run_campaign(self, open_process: Callable[[], Any], broken: type[Exception], *,
                      command: str, examples: int, seed_value: int, shrink: bool,
-                     as_json: bool, save_trace: str | None, replay: str = "") -> int:
+                     as_json: bool, save_trace: str | None, replay: str = "",
+                     max_events: int = MAX_EVENTS, max_bytes: int = MAX_BYTES) -> int:
         """`workerjob drive --level NAME`: open the driver, run the campaign, report, and
         return the exit code (0 conforms, 1 violation, 2 the driver is broken). The
         driver is closed in `finally`: whatever happens (it broke, the kit failed, Ctrl-C,
@@ -146,7 +152,8 @@ class Level(Generic[S, R]):
         try:
             process = open_process()
             result = self.check(process, examples=examples, seed_value=seed_value,
-                                shrink=shrink, broken=(broken,))
+                                shrink=shrink, broken=(broken,), max_events=max_events,
+                                max_bytes=max_bytes)
         except (self.driver_error, broken) as exc:
             broke = str(exc)
         finally:
@@ -202,13 +209,17 @@ class Level(Generic[S, R]):
 
 
 def answer(process: Any, number: int, events: list[JsonObject], error: type[Exception],
-           max_events: int) -> Iterator[tuple[JsonObject, int]]:
+           max_events: int = MAX_EVENTS,
+           max_bytes: int = MAX_BYTES) -> Iterator[tuple[JsonObject, int]]:
     """The driver's answer to scenario `number`, read up to its `end`: each event is
     appended to `events` and yielded with its line in the trace (header = line 1). A
-    line that is not JSON, an `error` answer, the end of another scenario or more than
-    `max_events` events raise `error`; the process's own errors propagate."""
+    line that is not JSON, an `error` answer, the end of another scenario, or more than
+    `max_events` events or `max_bytes` bytes (its lines, the `end` included) raise
+    `error`; the process's own errors propagate."""
+    size = 0
     while True:
         line_number, raw, newline = process.read()
+        size += len(raw)
         try:
             obj = decode_last(raw, line_number, newline)
         except JsonlError as exc:
@@ -223,8 +234,8 @@ def answer(process: Any, number: int, events: list[JsonObject], error: type[Exce
                 raise error("the driver could not run it: "
                             + one_line(str(obj.get("message")), 1000))
             return
-        if len(events) >= max_events:
-            raise error(f"more than {max_events} events in one answer")
+        if len(events) >= max_events or size > max_bytes:
+            raise error(f"more than {max_events} events or {max_bytes} bytes in one answer")
         events.append(obj)
         yield obj, len(events) + 1
 

@@ -155,7 +155,8 @@ class ProgressRun:
 
 
 def exchange(process: Any, number: int, steps: list[JsonObject],
-             max_events: int = 10_000) -> ProgressRun:
+             max_events: int = level_drive.MAX_EVENTS,
+             max_bytes: int = level_drive.MAX_BYTES) -> ProgressRun:
     """Send one scenario, read the answer up to its `end`, check it as it comes.
     `process` has `send(obj)` and `read() -> (line number, raw, newline)`; its own
     errors propagate."""
@@ -164,8 +165,8 @@ def exchange(process: Any, number: int, steps: list[JsonObject],
     header = Header("progress", JOB_WORKER)
     oracle = ProgressOracle(header.initial_state())
     parser = progress_trace.EventParser(header, max_in_flight=8)
-    for obj, trace_line in level_drive.answer(process, number, run.events,
-                                              ProgressDriverError, max_events):
+    for obj, trace_line in level_drive.answer(process, number, run.events, ProgressDriverError,
+                                              max_events, max_bytes):
         try:
             obs = parser.parse(obj, trace_line)
         except JsonlError as exc:

@@ -152,7 +152,8 @@ class SchedRun:
 
 
 def exchange(process: Any, number: int, steps: list[JsonObject],
-             max_events: int = 10_000) -> SchedRun:
+             max_events: int = level_drive.MAX_EVENTS,
+             max_bytes: int = level_drive.MAX_BYTES) -> SchedRun:
     """Send one scenario, read the answer up to its `end`, check it as it comes.
     `process` has `send(obj)` and `read() -> (line number, raw, newline)`; its own
     errors propagate."""
@@ -161,7 +162,7 @@ def exchange(process: Any, number: int, steps: list[JsonObject],
     oracle = SchedOracle(MAX_CONCURRENT, CAPACITY)
     wanted = requested_submissions(steps)
     for obj, trace_line in level_drive.answer(process, number, run.events, SchedDriverError,
-                                              max_events):
+                                              max_events, max_bytes):
         try:
             obs = scheduler_trace.from_json(obj, trace_line)
         except JsonlError as exc:

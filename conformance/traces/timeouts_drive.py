@@ -279,7 +279,8 @@ class TimeoutsRun:
 
 
 def exchange(process: Any, number: int, scenario: Scenario,
-             max_events: int = 10_000) -> TimeoutsRun:
+             max_events: int = level_drive.MAX_EVENTS,
+             max_bytes: int = level_drive.MAX_BYTES) -> TimeoutsRun:
     """Send one scenario, read the answer up to its `end`, check it as it comes.
     `process` has `send(obj)` and `read() -> (line number, raw, newline)`; its own
     errors propagate."""
@@ -291,8 +292,8 @@ def exchange(process: Any, number: int, scenario: Scenario,
     told = dict.fromkeys(ACTIONS, 0)
     waits = {s["id"] for s in scenario.steps if s["do"] == "wait"}
     instants = InstantChecks(scenario.options)
-    for obj, trace_line in level_drive.answer(process, number, run.events,
-                                              TimeoutsDriverError, max_events):
+    for obj, trace_line in level_drive.answer(process, number, run.events, TimeoutsDriverError,
+                                              max_events, max_bytes):
         kind = obj.get("event")
         try:
             obs = parser.parse(obj, trace_line)

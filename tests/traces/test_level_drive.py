@@ -60,13 +60,16 @@ class ToyProcess:
         self.violations = 0
         self.first_failing: list[JsonObject] | None = None
         self.closed = 0
+        self.limits = (0, 0)
 
     def close(self) -> None:
         self.closed += 1
 
 
-def toy_exchange(process: ToyProcess, number: int, steps: list[JsonObject]) -> ToyRun:
+def toy_exchange(process: ToyProcess, number: int, steps: list[JsonObject], *,
+                 max_events: int, max_bytes: int) -> ToyRun:
     process.scenarios += 1
+    process.limits = (max_events, max_bytes)
     if process.interrupt:
         raise KeyboardInterrupt
     if process.scenarios == process.breaks_at:
@@ -163,6 +166,14 @@ def test_the_json_summary(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
                                         "replay"]
 
 
+def test_the_limits_reach_the_exchange(capsys: pytest.CaptureFixture[str]) -> None:
+    process = ToyProcess()
+    campaign(process, capsys, examples=2, shrink=False)
+    assert process.limits == (level_drive.MAX_EVENTS, level_drive.MAX_BYTES)
+    campaign(process, capsys, examples=2, shrink=False, max_events=7, max_bytes=99)
+    assert process.limits == (7, 99)
+
+
 def test_a_driver_that_conforms(capsys: pytest.CaptureFixture[str]) -> None:
     level = level_drive.Level("toy", spec="toy-spec", model="the toy model",
                               scenarios=lambda: st.just([{"do": "n", "n": 1}]),
@@ -229,9 +240,11 @@ class Scripted:
         return 7, self.lines.pop(0), True
 
 
-def read_all(*lines: bytes, max_events: int = 10) -> list[tuple[JsonObject, int]]:
+def read_all(*lines: bytes, max_events: int = 10,
+             max_bytes: int = 1000) -> list[tuple[JsonObject, int]]:
     events: list[JsonObject] = []
-    got = list(level_drive.answer(Scripted(*lines), 3, events, ToyDriverError, max_events))
+    got = list(level_drive.answer(Scripted(*lines), 3, events, ToyDriverError, max_events,
+                                  max_bytes))
     assert [obj for obj, _ in got] == events
     return got
 
@@ -241,18 +254,29 @@ def test_the_answer_is_read_up_to_its_end() -> None:
                     b"never read") == [({"event": "a"}, 2), ({"event": "b"}, 3)]
 
 
-@pytest.mark.parametrize(("lines", "message"), [
-    ([b"not json"], "driver output line 7: "),
-    ([b'{"event": "end", "scenario": 2}'], "driver output line 7: end of scenario 2, "
-                                           "expected scenario 3"),
-    ([b'{"event": "error", "scenario": 3, "message": "no such thing"}'],
+A_LINE = b'{"event": "a"}'  # 14 bytes
+
+
+@pytest.mark.parametrize(("lines", "limits", "message"), [
+    ([b"not json"], (9, 99), "driver output line 7: "),
+    ([b'{"event": "end", "scenario": 2}'], (9, 99), "driver output line 7: end of scenario 2, "
+                                                    "expected scenario 3"),
+    ([b'{"event": "error", "scenario": 3, "message": "no such thing"}'], (9, 99),
      "the driver could not run it: no such thing"),
-    ([b'{"event": "a"}', b'{"event": "a"}', b'{"event": "end", "scenario": 3}'],
-     "more than 1 events in one answer"),
+    ([A_LINE, A_LINE, b'{"event": "end", "scenario": 3}'], (1, 99),
+     "more than 1 events or 99 bytes in one answer"),
+    ([A_LINE, A_LINE, b'{"event": "end", "scenario": 3}'], (9, 27),
+     "more than 9 events or 27 bytes in one answer"),
 ])
-def test_a_broken_answer_is_the_level_s_driver_error(lines: list[bytes], message: str) -> None:
+def test_a_broken_answer_is_the_level_s_driver_error(lines: list[bytes], limits: tuple[int, int],
+                                                     message: str) -> None:
     with pytest.raises(ToyDriverError, match=f"^{re.escape(message)}"):
-        read_all(*lines, max_events=1)
+        read_all(*lines, max_events=limits[0], max_bytes=limits[1])
+
+
+def test_an_answer_at_its_limits_is_read() -> None:
+    assert len(read_all(A_LINE, A_LINE, b'{"event": "end", "scenario": 3}', max_events=2,
+                        max_bytes=28)) == 2
 
 
 # --- through the command, on the levels that once reported differently --------------------
@@ -289,3 +313,13 @@ def test_level_drive_imports_what_its_docstring_says() -> None:
     names |= {node.module or "." for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     assert {n for n in names if n.startswith(("workerjob", "."))} == {
         "workerjob.conformance.traces.jsonl"}
+
+
+@pytest.mark.parametrize("level", ["scheduler", "timeouts", "progress"])
+def test_max_events_holds_on_every_level(level: str) -> None:
+    """`--max-events` is the most events in one answer on these levels too (they once
+    kept to 10000 whatever it said); the message is the v1 levels'."""
+    ran = cli("drive", "--level", level, "--seed", "1", "--examples", "20", "--max-events", "2",
+              "--", *REFERENCE_DRIVER)
+    assert ran.code == 2, ran
+    assert re.search(r"is broken: more than 2 events or \d+ bytes in one answer\n", ran.err), ran
