@@ -19,13 +19,14 @@ error type are passed in).
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import io
 import json
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
 from hypothesis import HealthCheck, Phase, given, seed, settings
@@ -57,6 +58,22 @@ MAX_BYTES = 16 << 20  # bytes of one answer
 S = TypeVar("S")  # a scenario, as the level's strategy draws it
 T = TypeVar("T", bound=Callable[..., Any])  # a test function
 R = TypeVar("R", bound=LevelRun)
+
+
+@dataclass
+class StepsRun(abc.ABC):
+    """One scenario's answer, for a level whose scenario is a list of steps: the events
+    the driver answered with and the first violation found in them. The level writes
+    its trace."""
+
+    number: int
+    steps: list[JsonObject]
+    events: list[JsonObject] = field(default_factory=list)
+    violation: str | None = None
+    violation_line: int | None = None  # in the trace (header = line 1)
+
+    @abc.abstractmethod
+    def trace_text(self) -> str: ...
 
 
 @dataclass

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from hypothesis import strategies as st
@@ -141,13 +140,8 @@ class ProgressDriverError(Exception):
     is not a progress-level trace event."""
 
 
-@dataclass
-class ProgressRun:
-    number: int
-    steps: list[JsonObject]
-    events: list[JsonObject] = field(default_factory=list)
-    violation: str | None = None
-    violation_line: int | None = None  # in the trace (header = line 1)
+class ProgressRun(level_drive.StepsRun):
+    """A progress scenario's answer; its trace is a progress-level trace, the kit's header first."""
 
     def trace_text(self) -> str:
         lines = [header_to_json(Header("progress", JOB_WORKER)), *self.events]

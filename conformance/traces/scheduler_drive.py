@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from hypothesis import strategies as st
@@ -137,13 +136,8 @@ class SchedDriverError(Exception):
     is not a scheduler trace event, or with a submission the scenario did not ask for."""
 
 
-@dataclass
-class SchedRun:
-    number: int
-    steps: list[JsonObject]
-    events: list[JsonObject] = field(default_factory=list)
-    violation: str | None = None
-    violation_line: int | None = None  # in the trace (header = line 1)
+class SchedRun(level_drive.StepsRun):
+    """A scheduler scenario's answer; its trace is a scheduler trace (`scheduler_trace`)."""
 
     def trace_text(self) -> str:
         header = scheduler_trace.SchedHeader(MAX_CONCURRENT, dict(CAPACITY))

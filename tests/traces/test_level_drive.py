@@ -7,7 +7,6 @@ from __future__ import annotations
 import ast
 import json
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,13 +33,8 @@ class ProcessBroke(Exception):
     """The process's own error (as `drive`'s `DriverError`)."""
 
 
-@dataclass
-class ToyRun:
-    number: int
-    steps: list[JsonObject]
-    events: list[JsonObject] = field(default_factory=list)
-    violation: str | None = None
-    violation_line: int | None = None
+class ToyRun(level_drive.StepsRun):
+    """A toy scenario's answer; its trace is JSON lines under a toy header."""
 
     def trace_text(self) -> str:
         return "".join(json.dumps(line) + "\n" for line in [{"toy": 1}, *self.events])
