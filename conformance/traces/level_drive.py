@@ -80,6 +80,7 @@ class StepsRun(abc.ABC):
 class LevelResult(Generic[R]):
     scenarios: int = 0
     failing: R | None = None
+    broke_after: str | None = None  # the driver broke after the violation was found
 
 
 def by_length(run: LevelRun) -> tuple[int, ...]:
@@ -147,6 +148,7 @@ class Level(Generic[S, R]):
             # (a driver may well break while a failing scenario is shrunk).
             if result.failing is None:
                 raise abort.error from None
+            result.broke_after = str(abort.error)
         except (Violation, HypothesisException, ExceptionGroup):
             # A violation (shrunk), or Hypothesis found the driver flaky: the smallest
             # violating scenario seen is the report either way.
@@ -178,6 +180,7 @@ class Level(Generic[S, R]):
                 process.close()
         seconds = time.perf_counter() - started
         failing = result.failing
+        broke = broke or result.broke_after
         code = 1 if failing is not None else 2 if broke is not None else 0
         if failing is not None and save_trace:
             try:
@@ -196,7 +199,7 @@ class Level(Generic[S, R]):
                     "violation_line": failing.violation_line, "trace": failing.trace_text(),
                     "replay": replay}}))
         elif failing is not None:
-            self._report(command, failing, shrink=shrink, save_trace=save_trace)
+            self._report(command, failing, shrink=shrink, save_trace=save_trace, broke=broke)
             print(summary)
             if replay:
                 print(f"replay: {replay}")
@@ -208,8 +211,8 @@ class Level(Generic[S, R]):
                   f"{summary}")
         return code
 
-    def _report(self, command: str, failing: R, *, shrink: bool,
-                save_trace: str | None) -> None:
+    def _report(self, command: str, failing: R, *, shrink: bool, save_trace: str | None,
+                broke: str | None) -> None:
         """The failing scenario, the trace with the violating line marked, the violation."""
         print(f"workerjob drive: {command} does not conform ({self.name} level)\n")
         print(f"scenario ({len(failing.steps)} steps{', shrunk' if shrink else ''}):")
@@ -221,6 +224,8 @@ class Level(Generic[S, R]):
         for n, line in enumerate(failing.trace_text().splitlines(), 1):
             print(f"{'>>' if n == failing.violation_line else '  '}{n:4d}  {one_line(line, 400)}")
         print(f"\n{failing.violation}\n")
+        if broke is not None:
+            print(f"(the driver broke afterwards: {broke})\n")
         if save_trace:
             print(f"saved to {save_trace}: workerjob check-trace {save_trace}")
 

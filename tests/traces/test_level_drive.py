@@ -202,10 +202,17 @@ def test_a_driver_that_cannot_start_is_exit_2(capsys: pytest.CaptureFixture[str]
 
 def test_a_driver_that_breaks_after_a_violation_still_reports_it(
         capsys: pytest.CaptureFixture[str]) -> None:
+    """With a note, as the v1 levels say it (DRIVER.md, exit 1); the JSON summary's
+    `broken` says it too (these levels once said nothing of it)."""
     process = ToyProcess(after_violation=True)
     code, out, err = campaign(process, capsys)
     assert (code, err, process.closed) == (1, "", 1)
-    assert "does not conform (toy level)" in out and "is too big" in out
+    assert "does not conform (toy level)" in out
+    assert re.search(r"\nline 2: \d is too big\n\n\(the driver broke afterwards: it printed "
+                     r"garbage\)\n\nN scenarios in X s", out), out
+    code, out, _ = campaign(ToyProcess(after_violation=True), capsys, as_json=True)
+    summary = json.loads(out)
+    assert (code, summary["verdict"], summary["broken"]) == (1, "violation", "it printed garbage")
 
 
 def test_ctrl_c_propagates_and_the_driver_is_closed(
