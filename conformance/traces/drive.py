@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import io
 import json
 import os
 import queue
@@ -36,23 +35,20 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from hypothesis import HealthCheck, Phase, given, seed, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.errors import HypothesisException
-from hypothesis.reporting import with_reporter
 
 from workerjob.conformance.stateful import spec_choice
 from workerjob.conformance.stateful.machine import ADDERS, COMPLETERS, JOB_WORKER, KEYS
 from workerjob.conformance.traces.check_trace import say
 from workerjob.conformance.traces.jsonl import (
     MAX_LINE_BYTES,
-    JsonlError,
     JsonObject,
-    decode_last,
     one_line,
     split_line,
 )
@@ -69,14 +65,18 @@ from workerjob.conformance.traces.trace_format import (
 )
 from workerjob.model import Invoke, Observation, Oracle, Spec
 
-from . import capabilities, progress_drive, scheduler_drive, timeouts_drive
+from . import capabilities, level_drive, progress_drive, scheduler_drive, timeouts_drive
+from .level_drive import Abort as _Abort
+from .level_drive import Violation as _Violation
+from .level_drive import campaign_settings
+from .level_drive import quiet as _quiet
 
 PROTOCOL_VERSION = 1
 DEFAULT_TIMEOUT = 10.0  # seconds a read may wait: the driver's start-up included
 GRACE = 2.0  # seconds between closing stdin, SIGTERM and SIGKILL
 QUEUED_LINES = 1024  # lines read ahead of the kit; then the reader waits (and so does the driver)
-MAX_EVENTS = 10_000  # answer lines per scenario
-MAX_SCENARIO_BYTES = 16 << 20
+MAX_EVENTS = level_drive.MAX_EVENTS  # answer lines per scenario
+MAX_SCENARIO_BYTES = level_drive.MAX_BYTES
 STDERR_TAIL = 4096  # bytes of the driver's stderr kept for the report
 MAX_STEPS = 24
 OPS_BETWEEN_SETTLES = 4  # operations started between two settles, at most
@@ -470,30 +470,11 @@ class Session:
         parser = EventParser(header_for(run.level), self.limits.max_in_flight)
         oracle = Oracle(header_for(run.level).initial_state(), self.spec)
         wanted = requested_invocations(run.steps)
-        size = 0
-        while True:
-            number, raw, newline = self.process.read()
-            size += len(raw)
-            try:
-                obj = decode_last(raw, number, newline)
-            except JsonlError as exc:
-                raise DriverError(f"driver output line {number}: {exc.message}") from None
-            kind = obj.get("event")
-            if kind in ("end", "error"):
-                if obj.get("scenario") != run.number:
-                    raise DriverError(f"driver output line {number}: {kind} of scenario "
-                                      f"{one_line(repr(obj.get('scenario')), 40)}, expected "
-                                      f"scenario {run.number}")
-                if kind == "error":
-                    message = one_line(str(obj.get("message")), 1000)
-                    raise DriverError(f"the driver could not run it: {message}")
-                break
-            if len(run.events) >= self.limits.max_events or size > self.limits.max_scenario_bytes:
-                raise DriverError(f"more than {self.limits.max_events} events or "
-                                  f"{self.limits.max_scenario_bytes} bytes in one answer")
-            run.events.append(obj)
+        for obj, line in level_drive.answer(self.process, run.number, run.events, DriverError,
+                                            self.limits.max_events,
+                                            self.limits.max_scenario_bytes):
             if run.violation is None:
-                self._check(run, obj, len(run.events) + 1, parser, oracle, wanted)
+                self._check(run, obj, line, parser, oracle, wanted)
         if run.violation is None:
             missing = sorted(set(wanted) - parser.open.keys() - parser.returned)
             if missing:
@@ -529,18 +510,6 @@ class Session:
 
 
 # --- the campaign -----------------------------------------------------------------------------
-
-
-class _Abort(BaseException):
-    """Stops Hypothesis at once (it neither shrinks nor retries a BaseException)."""
-
-    def __init__(self, error: DriverError) -> None:
-        super().__init__(str(error))
-        self.error = error
-
-
-class _Violation(AssertionError):
-    pass
 
 
 @dataclass
@@ -579,13 +548,6 @@ def _smaller(a: ScenarioRun, b: ScenarioRun | None) -> bool:
     return b is None or (len(a.steps), json.dumps(a.steps)) < (len(b.steps), json.dumps(b.steps))
 
 
-@contextlib.contextmanager
-def _quiet() -> Iterator[None]:
-    """Hypothesis reports through print(); the campaign reports by itself."""
-    with with_reporter(lambda _: None), contextlib.redirect_stdout(io.StringIO()):
-        yield
-
-
 def check_level(session: Session, level: Level, *, examples: int, seed_value: int,
                 shrink: bool = True) -> LevelResult:
     """One level's campaign on an open session. `_Abort` escapes when the driver breaks
@@ -598,13 +560,8 @@ def check_level(session: Session, level: Level, *, examples: int, seed_value: in
     if probe is not None and probe.violation is not None:
         result.failing = probe  # an empty scenario's answer, rejected: nothing to shrink
         return result
-    phases = list(Phase) if shrink else [Phase.explicit, Phase.reuse, Phase.generate]
 
-    @seed(seed_value)
-    @settings(max_examples=examples, deadline=None, database=None, phases=phases,
-              print_blob=False, derandomize=False,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                     HealthCheck.filter_too_much])
+    @campaign_settings(examples, seed_value, shrink)
     @given(steps=scenarios(level, extra))
     def scenario(steps: list[JsonObject]) -> None:
         try:
@@ -742,16 +699,16 @@ def run(args: argparse.Namespace) -> int:
         return 2
     seed_value = args.seed if args.seed is not None else random.randrange(2**32)
     if args.level in ("scheduler", "timeouts", "progress"):  # their own scenarios
-        campaign: Callable[..., int] = {"scheduler": scheduler_drive.run_campaign,
-                                        "timeouts": timeouts_drive.run_campaign,
-                                        "progress": progress_drive.run_campaign}[args.level]
+        own: dict[str, level_drive.Level[Any, Any]] = {
+            "scheduler": scheduler_drive.LEVEL, "timeouts": timeouts_drive.LEVEL,
+            "progress": progress_drive.LEVEL}
         try:
-            return campaign(
+            return own[args.level].run_campaign(
                 lambda: DriverProcess(command, timeout=args.timeout,
                                       max_line_bytes=args.max_line_bytes),
                 DriverError, command=one_line(" ".join(command), 200), examples=args.examples,
                 seed_value=seed_value, shrink=not args.no_shrink, as_json=args.json,
-                save_trace=args.save_trace,
+                save_trace=args.save_trace, max_events=args.max_events,
                 replay=replay_command(args, args.level, seed_value, command))
         except KeyboardInterrupt:
             print("workerjob drive: interrupted (the driver was stopped)", file=sys.stderr)

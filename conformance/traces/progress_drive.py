@@ -7,7 +7,7 @@ Both sides of the exchange (DRIVER.md, "The progress level"):
   reports from `run()` and from a task it spawned, readers, some slow, `latest` reads,
   snapshots, the end of `run()`, a hard cancel, a wait, settles), `exchange()` sends
   one to a driver process and checks the progress-level trace events it answers with
-  against `ProgressOracle`, and `check_progress()` is the campaign;
+  against `ProgressOracle`, and `LEVEL` is the campaign (`level_drive`);
 - the reference driver's side: `ProgressScenario` runs one scenario on a subject that
   exports `report_progress` and `snapshot`, and records the events, for `driver_impl`.
 
@@ -21,25 +21,17 @@ snapshot: the trace ends when the run is quiet.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import io
-import json
-import sys
-import time
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
-from hypothesis.errors import HypothesisException
-from hypothesis.reporting import with_reporter
 
 from workerjob.conformance.stateful.progress import observed_metrics
 from workerjob.conformance.stateful.subject import completion_type as translate_type
 from workerjob.conformance.stateful.subject import raised, run_outcome, task_error
+from workerjob.conformance.traces import level_drive
 from workerjob.conformance.traces import progress as progress_trace
-from workerjob.conformance.traces.jsonl import JsonlError, JsonObject, decode_last, one_line
+from workerjob.conformance.traces.jsonl import JsonlError, JsonObject
 from workerjob.conformance.traces.trace_format import Header, dumps, header_to_json
 from workerjob.model import (
     AddOrRunNow,
@@ -148,13 +140,8 @@ class ProgressDriverError(Exception):
     is not a progress-level trace event."""
 
 
-@dataclass
-class ProgressRun:
-    number: int
-    steps: list[JsonObject]
-    events: list[JsonObject] = field(default_factory=list)
-    violation: str | None = None
-    violation_line: int | None = None  # in the trace (header = line 1)
+class ProgressRun(level_drive.StepsRun):
+    """A progress scenario's answer; its trace is a progress-level trace, the kit's header first."""
 
     def trace_text(self) -> str:
         lines = [header_to_json(Header("progress", JOB_WORKER)), *self.events]
@@ -162,7 +149,8 @@ class ProgressRun:
 
 
 def exchange(process: Any, number: int, steps: list[JsonObject],
-             max_events: int = 10_000) -> ProgressRun:
+             max_events: int = level_drive.MAX_EVENTS,
+             max_bytes: int = level_drive.MAX_BYTES) -> ProgressRun:
     """Send one scenario, read the answer up to its `end`, check it as it comes.
     `process` has `send(obj)` and `read() -> (line number, raw, newline)`; its own
     errors propagate."""
@@ -171,27 +159,8 @@ def exchange(process: Any, number: int, steps: list[JsonObject],
     header = Header("progress", JOB_WORKER)
     oracle = ProgressOracle(header.initial_state())
     parser = progress_trace.EventParser(header, max_in_flight=8)
-    while True:
-        line_number, raw, newline = process.read()
-        try:
-            obj = decode_last(raw, line_number, newline)
-        except JsonlError as exc:
-            raise ProgressDriverError(f"driver output line {line_number}: {exc.message}") \
-                from None
-        kind = obj.get("event")
-        if kind in ("end", "error"):
-            if obj.get("scenario") != number:
-                raise ProgressDriverError(
-                    f"driver output line {line_number}: {kind} of scenario "
-                    f"{one_line(repr(obj.get('scenario')), 40)}, expected scenario {number}")
-            if kind == "error":
-                raise ProgressDriverError("the driver could not run it: "
-                                          + one_line(str(obj.get("message")), 1000))
-            break
-        if len(run.events) >= max_events:
-            raise ProgressDriverError(f"more than {max_events} events in one answer")
-        run.events.append(obj)
-        trace_line = len(run.events) + 1
+    for obj, trace_line in level_drive.answer(process, number, run.events, ProgressDriverError,
+                                              max_events, max_bytes):
         try:
             obs = parser.parse(obj, trace_line)
         except JsonlError as exc:
@@ -199,130 +168,13 @@ def exchange(process: Any, number: int, steps: list[JsonObject],
         if run.violation is None and (v := oracle.observe(obs)) is not None:
             run.violation, run.violation_line = f"line {trace_line}: {v.explain()}", trace_line
     if run.violation is None and (v := oracle.finish()) is not None:
-        run.violation = (f"at the end of the trace (after line {len(run.events) + 1}):\n"
-                         f"{v.explain()}")
+        run.violation = level_drive.at_the_end(run.events, v.explain())
     return run
 
 
-@dataclass
-class ProgressLevelResult:
-    scenarios: int = 0
-    failing: ProgressRun | None = None
-
-
-class _Abort(BaseException):
-    def __init__(self, error: Exception) -> None:
-        super().__init__(str(error))
-        self.error = error
-
-
-class _Violation(AssertionError):
-    pass
-
-
-@contextlib.contextmanager
-def _quiet() -> Iterator[None]:
-    with with_reporter(lambda _: None), contextlib.redirect_stdout(io.StringIO()):
-        yield
-
-
-def check_progress(process: Any, *, examples: int, seed_value: int, shrink: bool = True,
-                   broken: tuple[type[Exception], ...] = ()) -> ProgressLevelResult:
-    """The progress campaign on an open driver process. Exceptions of the `broken`
-    types (the process's own) and `ProgressDriverError` escape, unless a violation was
-    found first."""
-    result = ProgressLevelResult()
-    phases = list(Phase) if shrink else [Phase.explicit, Phase.reuse, Phase.generate]
-    counter = [1]
-    breaks: tuple[type[Exception], ...] = (ProgressDriverError, *broken)
-
-    @seed(seed_value)
-    @settings(max_examples=examples, deadline=None, database=None, phases=phases,
-              print_blob=False, derandomize=False,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                     HealthCheck.filter_too_much])
-    @given(steps=scenarios())
-    def scenario(steps: list[JsonObject]) -> None:
-        number = counter[0]
-        counter[0] += 1
-        try:
-            run = exchange(process, number, steps)
-        except breaks as exc:
-            raise _Abort(exc) from None
-        result.scenarios += 1
-        if run.violation is not None:
-            if result.failing is None or len(run.steps) < len(result.failing.steps):
-                result.failing = run
-            raise _Violation(run.violation)
-
-    try:
-        with _quiet():
-            scenario()
-    except _Abort as abort:
-        if result.failing is None:
-            raise abort.error from None
-    except (_Violation, HypothesisException, ExceptionGroup):
-        if result.failing is None:
-            raise
-    return result
-
-
-def run_campaign(open_process: Callable[[], Any], broken: type[Exception], *, command: str,
-                 examples: int, seed_value: int, shrink: bool, as_json: bool,
-                 save_trace: str | None, replay: str = "") -> int:
-    """`workerjob drive --level progress`: open the driver, run the campaign, report,
-    and return the exit code (0 conforms, 1 violation, 2 the driver is broken). The
-    driver is closed whatever happens; Ctrl-C propagates to the caller."""
-    started = time.perf_counter()
-    process = None
-    result = ProgressLevelResult()
-    broke: str | None = None
-    try:
-        process = open_process()
-        result = check_progress(process, examples=examples, seed_value=seed_value,
-                                shrink=shrink, broken=(broken,))
-    except (ProgressDriverError, broken) as exc:
-        broke = str(exc)
-    finally:
-        if process is not None:
-            process.close()
-    seconds = time.perf_counter() - started
-    failing = result.failing
-    code = 1 if failing is not None else 2 if broke is not None else 0
-    if failing is not None and save_trace:
-        try:
-            with open(save_trace, "w", encoding="ascii") as f:
-                f.write(failing.trace_text())
-        except OSError as exc:
-            print(f"workerjob drive: cannot write {save_trace}: {exc}", file=sys.stderr)
-    summary = f"{result.scenarios} scenarios in {seconds:.1f} s; seed {seed_value}"
-    if as_json:
-        print(json.dumps({
-            "command": command, "spec": "atomic+progress", "seed": seed_value, "exit": code,
-            "verdict": ["conforms", "violation", "driver broken"][code],
-            "scenarios": result.scenarios, "seconds": round(seconds, 3), "broken": broke,
-            "failing": None if failing is None else {
-                "level": "progress", "steps": failing.steps, "report": failing.violation,
-                "violation_line": failing.violation_line, "trace": failing.trace_text(),
-                "replay": replay}}))
-    elif failing is not None:
-        print(f"workerjob drive: {command} does not conform (progress level)\n")
-        print(f"scenario ({len(failing.steps)} steps):")
-        for step in failing.steps:
-            print(f"  {json.dumps(step)}")
-        print("\nthe trace the driver answered with:")
-        for n, line in enumerate(failing.trace_text().splitlines(), 1):
-            print(f"{'>>' if n == failing.violation_line else '  '}{n:4d}  {one_line(line, 400)}")
-        print(f"\n{failing.violation}\n\n{summary}")
-        if replay:
-            print(f"replay: {replay}")
-    elif broke is not None:
-        print(f"workerjob drive: the driver `{command}` is broken: {broke}\n{summary}",
-              file=sys.stderr)
-    else:
-        print(f"{command} conforms to the progress model through the driver protocol: "
-              f"{summary}")
-    return code
+LEVEL = level_drive.Level(
+    "progress", spec="atomic+progress", model="the progress model", scenarios=scenarios,
+    exchange=exchange, driver_error=ProgressDriverError)
 
 
 # --- the reference driver's side ---------------------------------------------------------------

@@ -5,7 +5,7 @@ Both sides of the exchange for the scheduler (DRIVER.md, "Scheduler scenarios"):
 - the kit's side: `scenarios()` draws step lists (submissions with priorities and needs,
   resubmissions, ends of runs, cancels, waits, close, settles), `exchange()` sends one
   to a driver process and checks the scheduler trace events it answers with against
-  the scheduler's model (`SchedOracle`), and `check_scheduler()` is the campaign;
+  the scheduler's model (`SchedOracle`), and `LEVEL` is the campaign (`level_drive`);
 - the reference driver's side: `SchedulerScenario` runs one scenario on a subject that
   exports `JobScheduler` and records the events, for `driver_impl`.
 
@@ -16,21 +16,12 @@ Scenario message: `{"scenario": n, "version": 1, "level": "scheduler",
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import io
-import json
-import sys
-import time
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
-from hypothesis.errors import HypothesisException
-from hypothesis.reporting import with_reporter
 
-from workerjob.conformance.traces.jsonl import JsonlError, JsonObject, decode_last, one_line
+from workerjob.conformance.traces.jsonl import JsonlError, JsonObject
 from workerjob.model.scheduler import (
     Cancelled,
     Closed,
@@ -45,7 +36,7 @@ from workerjob.model.scheduler import (
 )
 from workerjob.model.scheduler.state import amounts
 
-from . import scheduler_trace
+from . import level_drive, scheduler_trace
 
 PROTOCOL_VERSION = 1
 MAX_CONCURRENT = 2
@@ -145,13 +136,8 @@ class SchedDriverError(Exception):
     is not a scheduler trace event, or with a submission the scenario did not ask for."""
 
 
-@dataclass
-class SchedRun:
-    number: int
-    steps: list[JsonObject]
-    events: list[JsonObject] = field(default_factory=list)
-    violation: str | None = None
-    violation_line: int | None = None  # in the trace (header = line 1)
+class SchedRun(level_drive.StepsRun):
+    """A scheduler scenario's answer; its trace is a scheduler trace (`scheduler_trace`)."""
 
     def trace_text(self) -> str:
         header = scheduler_trace.SchedHeader(MAX_CONCURRENT, dict(CAPACITY))
@@ -160,7 +146,8 @@ class SchedRun:
 
 
 def exchange(process: Any, number: int, steps: list[JsonObject],
-             max_events: int = 10_000) -> SchedRun:
+             max_events: int = level_drive.MAX_EVENTS,
+             max_bytes: int = level_drive.MAX_BYTES) -> SchedRun:
     """Send one scenario, read the answer up to its `end`, check it as it comes.
     `process` has `send(obj)` and `read() -> (line number, raw, newline)`; its own
     errors propagate."""
@@ -168,26 +155,8 @@ def exchange(process: Any, number: int, steps: list[JsonObject],
     process.send(scenario_message(number, steps))
     oracle = SchedOracle(MAX_CONCURRENT, CAPACITY)
     wanted = requested_submissions(steps)
-    while True:
-        line_number, raw, newline = process.read()
-        try:
-            obj = decode_last(raw, line_number, newline)
-        except JsonlError as exc:
-            raise SchedDriverError(f"driver output line {line_number}: {exc.message}") from None
-        kind = obj.get("event")
-        if kind in ("end", "error"):
-            if obj.get("scenario") != number:
-                raise SchedDriverError(f"driver output line {line_number}: {kind} of scenario "
-                                       f"{one_line(repr(obj.get('scenario')), 40)}, expected "
-                                       f"scenario {number}")
-            if kind == "error":
-                raise SchedDriverError("the driver could not run it: "
-                                       + one_line(str(obj.get("message")), 1000))
-            break
-        if len(run.events) >= max_events:
-            raise SchedDriverError(f"more than {max_events} events in one answer")
-        run.events.append(obj)
-        trace_line = len(run.events) + 1
+    for obj, trace_line in level_drive.answer(process, number, run.events, SchedDriverError,
+                                              max_events, max_bytes):
         try:
             obs = scheduler_trace.from_json(obj, trace_line)
         except JsonlError as exc:
@@ -198,131 +167,13 @@ def exchange(process: Any, number: int, steps: list[JsonObject],
         if run.violation is None and (v := oracle.observe(obs)) is not None:
             run.violation, run.violation_line = f"line {trace_line}: {v.explain()}", trace_line
     if run.violation is None and (v := oracle.finish()) is not None:
-        run.violation = f"at the end of the trace (after line {len(run.events) + 1}):\n" \
-                        f"{v.explain()}"
+        run.violation = level_drive.at_the_end(run.events, v.explain())
     return run
 
 
-@dataclass
-class SchedLevelResult:
-    scenarios: int = 0
-    failing: SchedRun | None = None
-
-
-class _Abort(BaseException):
-    def __init__(self, error: Exception) -> None:
-        super().__init__(str(error))
-        self.error = error
-
-
-class _Violation(AssertionError):
-    pass
-
-
-@contextlib.contextmanager
-def _quiet() -> Iterator[None]:
-    with with_reporter(lambda _: None), contextlib.redirect_stdout(io.StringIO()):
-        yield
-
-
-def check_scheduler(process: Any, *, examples: int, seed_value: int, shrink: bool = True,
-                    first_number: int = 1,
-                    broken: tuple[type[Exception], ...] = ()) -> SchedLevelResult:
-    """The scheduler campaign on an open driver process. Exceptions of the `broken`
-    types (the process's own) and `SchedDriverError` escape, unless a violation was
-    found first."""
-    result = SchedLevelResult()
-    phases = list(Phase) if shrink else [Phase.explicit, Phase.reuse, Phase.generate]
-    counter = [first_number]
-    breaks: tuple[type[Exception], ...] = (SchedDriverError, *broken)
-
-    @seed(seed_value)
-    @settings(max_examples=examples, deadline=None, database=None, phases=phases,
-              print_blob=False, derandomize=False,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                     HealthCheck.filter_too_much])
-    @given(steps=scenarios())
-    def scenario(steps: list[JsonObject]) -> None:
-        number = counter[0]
-        counter[0] += 1
-        try:
-            run = exchange(process, number, steps)
-        except breaks as exc:
-            raise _Abort(exc) from None
-        result.scenarios += 1
-        if run.violation is not None:
-            if result.failing is None or len(run.steps) < len(result.failing.steps):
-                result.failing = run
-            raise _Violation(run.violation)
-
-    try:
-        with _quiet():
-            scenario()
-    except _Abort as abort:
-        if result.failing is None:
-            raise abort.error from None
-    except (_Violation, HypothesisException, ExceptionGroup):
-        if result.failing is None:
-            raise
-    return result
-
-
-def run_campaign(open_process: Callable[[], Any], broken: type[Exception], *, command: str,
-                 examples: int, seed_value: int, shrink: bool, as_json: bool,
-                 save_trace: str | None, replay: str = "") -> int:
-    """`workerjob drive --level scheduler`: open the driver, run the campaign, report,
-    and return the exit code (0 conforms, 1 violation, 2 the driver is broken). The
-    driver is closed whatever happens; Ctrl-C propagates to the caller."""
-    started = time.perf_counter()
-    process = None
-    result = SchedLevelResult()
-    broke: str | None = None
-    try:
-        process = open_process()
-        result = check_scheduler(process, examples=examples, seed_value=seed_value,
-                                 shrink=shrink, broken=(broken,))
-    except (SchedDriverError, broken) as exc:
-        broke = str(exc)
-    finally:
-        if process is not None:
-            process.close()
-    seconds = time.perf_counter() - started
-    failing = result.failing
-    code = 1 if failing is not None else 2 if broke is not None else 0
-    if failing is not None and save_trace:
-        try:
-            with open(save_trace, "w", encoding="ascii") as f:
-                f.write(failing.trace_text())
-        except OSError as exc:
-            print(f"workerjob drive: cannot write {save_trace}: {exc}", file=sys.stderr)
-    summary = f"{result.scenarios} scenarios in {seconds:.1f} s; seed {seed_value}"
-    if as_json:
-        print(json.dumps({
-            "command": command, "spec": "scheduler", "seed": seed_value, "exit": code,
-            "verdict": ["conforms", "violation", "driver broken"][code],
-            "scenarios": result.scenarios, "seconds": round(seconds, 3), "broken": broke,
-            "failing": None if failing is None else {
-                "level": "scheduler", "steps": failing.steps, "report": failing.violation,
-                "violation_line": failing.violation_line, "trace": failing.trace_text(),
-                "replay": replay}}))
-    elif failing is not None:
-        print(f"workerjob drive: {command} does not conform (scheduler level)\n")
-        print(f"scenario ({len(failing.steps)} steps):")
-        for step in failing.steps:
-            print(f"  {json.dumps(step)}")
-        print("\nthe trace the driver answered with:")
-        for n, line in enumerate(failing.trace_text().splitlines(), 1):
-            print(f"{'>>' if n == failing.violation_line else '  '}{n:4d}  {one_line(line, 400)}")
-        print(f"\n{failing.violation}\n\n{summary}")
-        if replay:
-            print(f"replay: {replay}")
-    elif broke is not None:
-        print(f"workerjob drive: the driver `{command}` is broken: {broke}\n{summary}",
-              file=sys.stderr)
-    else:
-        print(f"{command} conforms to the scheduler's model through the driver protocol: "
-              f"{summary}")
-    return code
+LEVEL = level_drive.Level(
+    "scheduler", spec="scheduler", model="the scheduler's model", scenarios=scenarios,
+    exchange=exchange, driver_error=SchedDriverError)
 
 
 # --- the reference driver's side -------------------------------------------------------------

@@ -8,7 +8,7 @@ Both sides of the exchange, as `scheduler_drive` is for the scheduler:
   it stops when the token is cancelled, how it ends) and steps (launch, cancel, hard
   cancel, wait, read, virtual time passing, settle); `exchange()` sends one to a driver
   and checks the timeouts-level trace events it answers with against
-  `workerjob.model.timeouts` (`TimeoutsOracle`); `check_timeouts()` is the campaign;
+  `workerjob.model.timeouts` (`TimeoutsOracle`); `LEVEL` is the campaign (`level_drive`);
 - the reference driver's side: `TimeoutsScenario` runs one scenario on a controlled
   loop (virtual time) against a subject that has the options, for `driver_impl`.
 
@@ -27,19 +27,12 @@ Scenario message: `{"scenario": n, "version": 1, "level": "timeouts", "options":
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import io
 import json
-import sys
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
-from hypothesis.errors import HypothesisException
-from hypothesis.reporting import with_reporter
 
 from workerjob.conformance.stateful.subject import (
     Subject,
@@ -49,7 +42,7 @@ from workerjob.conformance.stateful.subject import (
     raised,
     task_error,
 )
-from workerjob.conformance.traces.jsonl import JsonlError, JsonObject, decode_last, one_line
+from workerjob.conformance.traces.jsonl import JsonObject
 from workerjob.conformance.traces.trace_format import TraceFormatError, dumps, header_to_json
 from workerjob.model import Ok, Result, RunOutcome
 from workerjob.model.timeouts import (
@@ -70,7 +63,7 @@ from workerjob.model.timeouts import (
     initial,
 )
 
-from . import timeouts
+from . import level_drive, timeouts
 
 PROTOCOL_VERSION = 1
 JOB_WORKER = "job-worker"
@@ -277,12 +270,17 @@ class TimeoutsRun:
     violation: str | None = None
     violation_line: int | None = None  # in the trace (header = line 1)
 
+    @property
+    def steps(self) -> list[JsonObject]:
+        return self.scenario.steps
+
     def trace_text(self) -> str:
         return "".join(dumps(line) + "\n" for line in [header(self.scenario), *self.events])
 
 
 def exchange(process: Any, number: int, scenario: Scenario,
-             max_events: int = 10_000) -> TimeoutsRun:
+             max_events: int = level_drive.MAX_EVENTS,
+             max_bytes: int = level_drive.MAX_BYTES) -> TimeoutsRun:
     """Send one scenario, read the answer up to its `end`, check it as it comes.
     `process` has `send(obj)` and `read() -> (line number, raw, newline)`; its own
     errors propagate."""
@@ -294,27 +292,9 @@ def exchange(process: Any, number: int, scenario: Scenario,
     told = dict.fromkeys(ACTIONS, 0)
     waits = {s["id"] for s in scenario.steps if s["do"] == "wait"}
     instants = InstantChecks(scenario.options)
-    while True:
-        line_number, raw, newline = process.read()
-        try:
-            obj = decode_last(raw, line_number, newline)
-        except JsonlError as exc:
-            raise TimeoutsDriverError(f"driver output line {line_number}: {exc.message}") \
-                from None
+    for obj, trace_line in level_drive.answer(process, number, run.events, TimeoutsDriverError,
+                                              max_events, max_bytes):
         kind = obj.get("event")
-        if kind in ("end", "error"):
-            if obj.get("scenario") != number:
-                raise TimeoutsDriverError(
-                    f"driver output line {line_number}: {kind} of scenario "
-                    f"{one_line(repr(obj.get('scenario')), 40)}, expected scenario {number}")
-            if kind == "error":
-                raise TimeoutsDriverError("the driver could not run it: "
-                                          + one_line(str(obj.get("message")), 1000))
-            break
-        if len(run.events) >= max_events:
-            raise TimeoutsDriverError(f"more than {max_events} events in one answer")
-        run.events.append(obj)
-        trace_line = len(run.events) + 1
         try:
             obs = parser.parse(obj, trace_line)
         except TraceFormatError as exc:
@@ -336,31 +316,8 @@ def exchange(process: Any, number: int, scenario: Scenario,
     if run.violation is None and missing:
         raise TimeoutsDriverError(f"the driver never reported {', '.join(missing)}")
     if run.violation is None and (v := oracle.finish()) is not None:
-        run.violation = f"at the end of the trace (after line {len(run.events) + 1}):\n" \
-                        f"{v.explain()}"
+        run.violation = level_drive.at_the_end(run.events, v.explain())
     return run
-
-
-@dataclass
-class TimeoutsLevelResult:
-    scenarios: int = 0
-    failing: TimeoutsRun | None = None
-
-
-class _Abort(BaseException):
-    def __init__(self, error: Exception) -> None:
-        super().__init__(str(error))
-        self.error = error
-
-
-class _Violation(AssertionError):
-    pass
-
-
-@contextlib.contextmanager
-def _quiet() -> Iterator[None]:
-    with with_reporter(lambda _: None), contextlib.redirect_stdout(io.StringIO()):
-        yield
 
 
 def _size(run: TimeoutsRun) -> tuple[int, int, str]:
@@ -369,110 +326,19 @@ def _size(run: TimeoutsRun) -> tuple[int, int, str]:
             json.dumps(s.message(0)))
 
 
-def check_timeouts(process: Any, *, examples: int, seed_value: int, shrink: bool = True,
-                   first_number: int = 1,
-                   broken: tuple[type[Exception], ...] = ()) -> TimeoutsLevelResult:
-    """The timeouts campaign on an open driver process. Exceptions of the `broken`
-    types (the process's own) and `TimeoutsDriverError` escape, unless a violation was
-    found first."""
-    result = TimeoutsLevelResult()
-    phases = list(Phase) if shrink else [Phase.explicit, Phase.reuse, Phase.generate]
-    counter = [first_number]
-    breaks: tuple[type[Exception], ...] = (TimeoutsDriverError, *broken)
-
-    @seed(seed_value)
-    @settings(max_examples=examples, deadline=None, database=None, phases=phases,
-              print_blob=False, derandomize=False,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                     HealthCheck.filter_too_much])
-    @given(scenario=scenarios())
-    def one(scenario: Scenario) -> None:
-        number = counter[0]
-        counter[0] += 1
-        try:
-            run = exchange(process, number, scenario)
-        except breaks as exc:
-            raise _Abort(exc) from None
-        result.scenarios += 1
-        if run.violation is not None:
-            if result.failing is None or _size(run) < _size(result.failing):
-                result.failing = run
-            raise _Violation(run.violation)
-
-    try:
-        with _quiet():
-            one()
-    except _Abort as abort:
-        if result.failing is None:
-            raise abort.error from None
-    except (_Violation, HypothesisException, ExceptionGroup):
-        if result.failing is None:
-            raise
-    return result
+def _describe(run: TimeoutsRun) -> JsonObject:
+    return {"scenario": run.scenario.message(run.number)}
 
 
-def run_campaign(open_process: Callable[[], Any], broken: type[Exception], *, command: str,
-                 examples: int, seed_value: int, shrink: bool, as_json: bool,
-                 save_trace: str | None, replay: str = "") -> int:
-    """`workerjob drive --level timeouts`: open the driver, run the campaign, report,
-    and return the exit code (0 conforms, 1 violation, 2 the driver is broken). The
-    driver is closed whatever happens; Ctrl-C propagates to the caller."""
-    started = time.perf_counter()
-    process = None
-    result = TimeoutsLevelResult()
-    broke: str | None = None
-    try:
-        process = open_process()
-        result = check_timeouts(process, examples=examples, seed_value=seed_value,
-                                shrink=shrink, broken=(broken,))
-    except (TimeoutsDriverError, broken) as exc:
-        broke = str(exc)
-    finally:
-        if process is not None:
-            process.close()
-    seconds = time.perf_counter() - started
-    failing = result.failing
-    code = 1 if failing is not None else 2 if broke is not None else 0
-    if failing is not None and save_trace:
-        try:
-            with open(save_trace, "w", encoding="ascii") as f:
-                f.write(failing.trace_text())
-        except OSError as exc:
-            print(f"workerjob drive: cannot write {save_trace}: {exc}", file=sys.stderr)
-    summary = f"{result.scenarios} scenarios in {seconds:.1f} s; seed {seed_value}"
-    if as_json:
-        print(json.dumps({
-            "command": command, "spec": "timeouts", "seed": seed_value, "exit": code,
-            "verdict": ["conforms", "violation", "driver broken"][code],
-            "scenarios": result.scenarios, "seconds": round(seconds, 3), "broken": broke,
-            "failing": None if failing is None else {
-                "level": "timeouts", "scenario": failing.scenario.message(failing.number),
-                "report": failing.violation, "violation_line": failing.violation_line,
-                "trace": failing.trace_text(), "replay": replay}}))
-    elif failing is not None:
-        s = failing.scenario
-        print(f"workerjob drive: {command} does not conform (timeouts level)\n")
-        print(f"scenario ({len(s.steps)} steps{', shrunk' if shrink else ''}):")
-        print(f"  options: {json.dumps(s.options)}")
-        print(f"  attempts: {json.dumps(s.attempts)}")
-        for step in s.steps:
-            print(f"  {json.dumps(step)}")
-        print("\nthe trace the driver answered with:")
-        for n, line in enumerate(failing.trace_text().splitlines(), 1):
-            print(f"{'>>' if n == failing.violation_line else '  '}{n:4d}  {one_line(line, 400)}")
-        print(f"\n{failing.violation}\n")
-        if save_trace:
-            print(f"saved to {save_trace}: workerjob check-trace {save_trace}")
-        print(summary)
-        if replay:
-            print(f"replay: {replay}")
-    elif broke is not None:
-        print(f"workerjob drive: the driver `{command}` is broken: {broke}\n{summary}",
-              file=sys.stderr)
-    else:
-        print(f"{command} conforms to the timeouts model through the driver protocol: "
-              f"{summary}")
-    return code
+def _preamble(run: TimeoutsRun) -> list[str]:
+    return [f"options: {json.dumps(run.scenario.options)}",
+            f"attempts: {json.dumps(run.scenario.attempts)}"]
+
+
+LEVEL = level_drive.Level(
+    "timeouts", spec="timeouts", model="the timeouts model", scenarios=scenarios,
+    exchange=exchange, driver_error=TimeoutsDriverError, size=_size, describe=_describe,
+    preamble=_preamble)
 
 
 # --- the reference driver's side -------------------------------------------------------------
