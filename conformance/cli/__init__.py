@@ -3,7 +3,9 @@
 Each subcommand lives in its own module with `configure(parser)` and `run(args) -> int`.
 Exit codes are shared: 0 all holds, 1 a violation (with its report), 2 bad usage or
 unreadable input (argparse's own convention), 130 interrupted by Ctrl-C (one line on
-stderr, never a traceback: `stateful/interrupts.py`).
+stderr, never a traceback: `stateful/interrupts.py`), 141 the reader of the output went
+away (`workerjob verify | head`: nothing more is printed, as a shell reports a process
+that SIGPIPE ended).
 
 The top of the conformance layer: this package may import every other package of
 `workerjob.conformance` and the model, and nothing imports it (but the `__main__` entry
@@ -16,6 +18,7 @@ the commands that only put other packages' work on a terminal (`verify`, `explor
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
 import re
@@ -24,6 +27,8 @@ from collections.abc import Sequence
 from typing import NoReturn, Protocol, cast
 
 from workerjob.conformance.stateful import interrupts
+
+EXIT_READER_GONE = 141  # 128 + SIGPIPE
 
 # name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -118,7 +123,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Guarded from the start: a Ctrl-C while the command's modules are imported (a
     # second of start-up) is one line and exit 130 like any other.
     prog = f"workerjob {command}" if command else "workerjob"
-    return interrupts.guarded(prog, lambda: _dispatch(args_list, command))
+    try:
+        return interrupts.guarded(prog, lambda: _dispatch(args_list, command))
+    except BrokenPipeError:
+        return _reader_gone()
+
+
+def _reader_gone() -> int:
+    """The reader of our output closed it (`| head`). Python's default is a traceback,
+    then another at exit when it flushes stdout again; instead, whatever is left to
+    print goes nowhere, and the exit code says what happened. (Not SIGPIPE's default
+    action: a write to a driver that died must stay an error `drive` reports.)"""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    return EXIT_READER_GONE
 
 
 def _dispatch(args_list: list[str], command: str) -> int:

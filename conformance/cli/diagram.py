@@ -41,12 +41,10 @@ def generate(formats: tuple[str, ...] = diagrams.FORMATS) -> dict[str, str]:
 def run(args: argparse.Namespace) -> int:
     if args.out is None:
         fmt = args.format or "mermaid"
-        try:
-            for name in diagrams.NAMES:
-                print(f"%% {name}" if fmt == "mermaid" else f"// {name}")
-                print(diagrams.render(name, fmt), flush=True)
-        except BrokenPipeError:  # `workerjob diagram | head`: the reader has had enough
-            sys.stdout = None  # nothing left to flush at exit
+        # `workerjob diagram | head`: the dispatcher ends a command whose reader left.
+        for name in diagrams.NAMES:
+            print(f"%% {name}" if fmt == "mermaid" else f"// {name}")
+            print(diagrams.render(name, fmt), flush=True)
         return 0
     formats = diagrams.FORMATS if args.format is None else (args.format,)
     out: Path = args.out

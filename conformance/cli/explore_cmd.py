@@ -39,6 +39,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from workerjob.conformance.cli import terminal
 from workerjob.conformance.render.explorer_chart import ascii_chart
 from workerjob.model.protocol.explorer import (
     FULL,
@@ -186,7 +187,7 @@ def run(args: argparse.Namespace) -> int:
                     job=args.job)
     spec = SPECS[args.spec]
     variants = list(VARIANTS.values()) if args.variant == "all" else [VARIANTS[args.variant]]
-    err = Console(stderr=True)
+    err = terminal.console(stderr=True)
     live = not args.json and err.is_terminal
     budget = Budget(args.max_states, args.max_memory)
     outcomes = [_explore_one(v, config, spec, args, err if live else None, budget, err)
@@ -194,7 +195,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(as_json(config, spec, outcomes), indent=2))
     else:
-        console = Console(highlight=False)
+        console = terminal.console(highlight=False)
         for outcome in outcomes:
             show(config, spec, outcome, console)
     codes = {o.code for o in outcomes}

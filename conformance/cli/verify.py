@@ -21,6 +21,7 @@ from hypothesis.errors import InvalidArgument
 from rich.console import Console
 from rich.table import Table
 
+from workerjob.conformance.cli import terminal
 from workerjob.conformance.stateful import spec_choice
 from workerjob.conformance.stateful.campaign import CampaignResult, run_campaign
 from workerjob.conformance.stateful.database import (
@@ -128,7 +129,7 @@ def _usage_error(err: Console, exc: Exception) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    err = Console(stderr=True)
+    err = terminal.console(stderr=True)
     try:
         profile = load_profile()
         subject = load_subject(args.impl)
@@ -171,7 +172,7 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(as_json(result, spec, database.where, replay, args.examples),
                          indent=2))
     else:
-        show(result, args, spec, Console(), _home(database.where), replay)
+        show(result, args, spec, terminal.console(), _home(database.where), replay)
     return 0 if result.conforms else 1
 
 

@@ -282,3 +282,21 @@ def test_an_interrupt_in_a_weakref_callback_prints_no_traceback() -> None:
     assert done.returncode == 130
     assert "Traceback" not in done.stderr
     assert done.stderr.strip() == "workerjob test: interrupted"
+
+
+@pytest.mark.parametrize("args", [
+    ["diagram"],
+    ["verify", "--seed", "1", "--examples", "5", "--no-database", "--level", "continuations"],
+    ["explore"],
+    ["check-trace", "test_vectors/allowed-cancel-wins.jsonl"],
+], ids=lambda args: args[0])
+def test_a_reader_that_goes_away_ends_the_command_quietly(args: list[str]) -> None:
+    """`workerjob verify | head`: no traceback, and exit 141 (before, rich's own exit 1
+    read as a violation, and a print() was a traceback)."""
+    proc = subprocess.Popen([*CLI, *args], cwd=ROOT, env=_env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    proc.stdout.close()  # the reader has gone before the first line
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 141, err
+    assert "Traceback" not in err and "Exception ignored" not in err, err
