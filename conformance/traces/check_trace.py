@@ -154,13 +154,21 @@ def _check_timeouts(reader: TraceReader, header: Header) -> Outcome:
         start = timeouts_trace.initial_state(header)
         oracle = TimeoutsOracle(start)
         parser = timeouts_trace.EventParser(start.registered)
+        assert header.options is not None  # initial_state checked it
+        instants = timeouts_trace.InstantChecks({
+            "timeout": header.options["timeout"], "grace": header.options["grace"],
+            "retry": header.options.get("retry")})
         for number, obj in reader.raw_events():
             events += 1
             obs = parser.parse(obj, number)
+            # The order first (the model), then the instants of events that carry `t`.
             violation = oracle.observe(obs)
-            if violation is not None:
-                line = one_line(dumps(timeouts_trace.observation_to_json(obs)))
-                return Outcome("violation", f"at this event:\n  {line}\n{violation.explain()}",
+            problem = None if violation is not None else instants.feed(obj)
+            if violation is not None or problem is not None:
+                shown = obj if problem is not None else timeouts_trace.observation_to_json(obs)
+                line = one_line(dumps(shown))
+                why = violation.explain() if violation is not None else problem
+                return Outcome("violation", f"at this event:\n  {line}\n{why}",
                                number, "timeouts", header.level, events)
         violation = oracle.finish()
     except JsonlError as exc:

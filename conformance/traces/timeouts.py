@@ -15,6 +15,11 @@ Events (fields; the model's observation):
 - `start` (`cont`, `completion_type`, `error_message`): `Start`;
 - `read` (`attempts`, `timed_out`, `state`): `Read`;
 - `wait`, `wait_returned` (`id`; `ok` or `raises`): `WaitCalled`, `WaitReturned`.
+
+Every event may carry `t`, its instant on the run's clock. `InstantChecks` checks those
+instants (the deadline, the grace period's cancel, each backoff when the header gives
+the policy's `retry`, the end of a job cut short in a backoff) for `drive` and
+`check-trace` alike; without `t` the events are judged in order only.
 """
 
 from __future__ import annotations
@@ -63,10 +68,12 @@ from workerjob.model.timeouts import (
     State,
     WaitCalled,
     WaitReturned,
+    backoff_delay,
     initial,
 )
 
 SCHEMA_FILE = "trace-timeouts-v1.schema.json"
+TOLERANCE = 0.001  # seconds: instants compared within a millisecond (tokio's timer tick)
 
 
 @cache
@@ -96,10 +103,14 @@ def _problem(obj: object, definition: str | None) -> str | None:
 # --- the header ---------------------------------------------------------------------------
 
 
-def header(options: Options, conts: frozenset[int], **labels: object) -> Header:
-    """A timeouts-level header (`labels`: a test vector's `expect`, `reason`, ...)."""
+def header(options: Options, conts: frozenset[int], *, retry: object = None,
+           **labels: object) -> Header:
+    """A timeouts-level header (`labels`: a test vector's `expect`, `reason`, ...;
+    `retry`: the policy's `initial`, `factor`, `max_delay`, for the backoffs' instants)."""
     obj: JsonObject = {"timeout": options.timeout, "grace": options.grace,
                        "max_attempts": options.max_attempts, "continuations": sorted(conts)}
+    if retry is not None:
+        obj["retry"] = retry
     return Header("timeouts", options=obj, **labels)  # type: ignore[arg-type]
 
 
@@ -191,10 +202,14 @@ def observation_to_json(obs: Observation) -> JsonObject:
             return {"event": "wait_returned", "id": op_id, **result_to_json(result)}
 
 
-def dump_trace(h: Header, observations: list[Observation]) -> str:
-    """A whole timeouts-level trace as text (the level's `history`, a test vector)."""
-    lines = [dumps(header_to_json(h)), *(dumps(observation_to_json(o)) for o in observations)]
-    return "\n".join(lines) + "\n"
+def dump_trace(h: Header, observations: list[Observation],
+               times: list[float] | None = None) -> str:
+    """A whole timeouts-level trace as text (the level's `history`, a test vector);
+    with `times`, each event carries its instant `t`."""
+    events = [observation_to_json(o) for o in observations]
+    if times is not None:
+        events = [{**event, "t": t} for event, t in zip(events, times, strict=True)]
+    return "\n".join([dumps(header_to_json(h)), *map(dumps, events)]) + "\n"
 
 
 @dataclass
@@ -354,3 +369,80 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+# --- instants --------------------------------------------------------------
+
+
+@dataclass
+class InstantChecks:
+    """The instants of a trace whose events carry `t`, checked as the `verify` level
+    checks them against its clock (`conformance/stateful/timeouts.py`); each check
+    needs the instants it compares (an event without `t` is not checked). The first
+    failure is reported, worded as `verify` words it. `options`: `timeout`, `grace`
+    and `retry` (`initial`, `factor`, `max_delay`; None: no backoff is checked), as a
+    drive scenario or a trace header gives them."""
+
+    options: JsonObject
+    launch: float | None = None
+    starts: list[float] = field(default_factory=list)
+    ends: list[float] = field(default_factory=list)
+    interrupts: list[float] = field(default_factory=list)  # cancels (any), hard cancels
+    hard_cancelled: bool = False  # from outside
+    ended: bool = False  # the job's end was seen (a continuation started)
+
+    def feed(self, obj: JsonObject) -> str | None:
+        t, kind = obj.get("t"), obj["event"]
+        if kind == "hard_cancel":
+            self.hard_cancelled = True
+        if t is None:
+            return None
+        timeout, grace, retry = (self.options["timeout"], self.options["grace"],
+                                 self.options["retry"])
+        match kind:
+            case "launch":
+                self.launch = t
+            case "cancel" | "hard_cancel":
+                self.interrupts.append(t)
+            case "deadline":
+                self.interrupts.append(t)
+                if timeout is not None and self.launch is not None:
+                    return _at("the deadline", t, self.launch + timeout)
+            case "attempt_started":
+                self.starts.append(t)
+                n = obj["n"]
+                if n > 1 and retry is not None and len(self.ends) == n - 1:
+                    delay = backoff_delay(retry["initial"], retry["factor"], retry["max_delay"],
+                                          n - 1)
+                    return _at(f"attempt {n} (attempt {n - 1} ended at t={self.ends[-1]!r}, "
+                               f"then a backoff of {delay!r}s)", t, self.ends[-1] + delay)
+            case "attempt_ended":
+                self.ends.append(t)
+                if (obj["outcome"] == "cancelled" and not self.hard_cancelled
+                        and timeout is not None and grace is not None
+                        and self.launch is not None):
+                    return _at("the grace period's cancel", t, self.launch + timeout + grace)
+            case "start" if not self.ended:
+                self.ended = True
+                return self._end(t)
+        return None
+
+    def _end(self, t: float) -> str | None:
+        """The job ended at `t` (its continuations start then): at its last attempt's
+        end, or, when something cut a backoff short, at once at that instant."""
+        if not self.starts or len(self.ends) != len(self.starts):
+            return None
+        last = self.ends[-1]
+        after = [i for i in self.interrupts if i >= last - TOLERANCE]
+        expected = min(after) if after and t > last + TOLERANCE else last
+        if abs(t - expected) > TOLERANCE:
+            return (f"the job ended at t={t!r}, during the backoff after attempt "
+                    f"{len(self.ends)} (ended at t={last!r}); it had to end at once at "
+                    f"t={expected!r}, when the backoff was cut short")
+        return None
+
+
+def _at(what: str, t: float, expected: float) -> str | None:
+    if abs(t - expected) <= TOLERANCE:
+        return None
+    return f"{what} took effect at t={t!r}, expected at t={expected!r} (the driver's clock)"

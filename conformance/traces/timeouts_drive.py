@@ -13,10 +13,11 @@ Both sides of the exchange, as `scheduler_drive` is for the scheduler:
   loop (virtual time) against a subject that has the options, for `driver_impl`.
 
 The model judges the order of the events. When the driver gives each event its
-instant on its virtual clock (`t`, optional in the trace format), `InstantChecks` also
-checks the deadline, the grace period's cancel, each backoff and the end of a job cut
-short in a backoff to the instant, as the `verify` level does against its loop's clock
-(within `TOLERANCE`). A timer left scheduled cannot be seen from outside: that check is
+instant on its virtual clock (`t`, optional in the trace format),
+`timeouts.InstantChecks` also checks the deadline, the grace period's cancel, each
+backoff and the end of a job cut short in a backoff to the instant, as the `verify`
+level does against its loop's clock (within `timeouts.TOLERANCE`; `check-trace` runs
+the same checks). A timer left scheduled cannot be seen from outside: that check is
 `verify`'s alone.
 
 Scenario message: `{"scenario": n, "version": 1, "level": "timeouts", "options":
@@ -59,7 +60,6 @@ from workerjob.model.timeouts import (
     TimeoutsOracle,
     WaitCalled,
     WaitReturned,
-    backoff_delay,
     initial,
 )
 
@@ -72,7 +72,6 @@ MAX_STEPS = 16
 RETRYABLE = "FlakyError"  # the error type the scenarios' retry policies retry on
 ENDS = ("returns", "flaky", "fatal")
 ADVANCES = (0.25, 0.5, 0.75, 1.0, 1.5, 3.0)
-TOLERANCE = 0.001  # seconds: instants compared within a millisecond (tokio's timer tick)
 
 # --- the kit's side: scenarios ------------------------------------------------------------
 
@@ -176,81 +175,6 @@ def header(scenario: Scenario) -> JsonObject:
     return header_to_json(timeouts.header(scenario.model_options(), frozenset(CONTINUATIONS)))
 
 
-# --- the kit's side: instants --------------------------------------------------------------
-
-
-@dataclass
-class InstantChecks:
-    """The instants of a trace whose events carry `t`, checked as the `verify` level
-    checks them against its clock (`conformance/stateful/timeouts.py`); each check
-    needs the instants it compares (an event without `t` is not checked). The first
-    failure is reported, worded as `verify` words it."""
-
-    options: JsonObject
-    launch: float | None = None
-    starts: list[float] = field(default_factory=list)
-    ends: list[float] = field(default_factory=list)
-    interrupts: list[float] = field(default_factory=list)  # cancels (any), hard cancels
-    hard_cancelled: bool = False  # from outside
-    ended: bool = False  # the job's end was seen (a continuation started)
-
-    def feed(self, obj: JsonObject) -> str | None:
-        t, kind = obj.get("t"), obj["event"]
-        if kind == "hard_cancel":
-            self.hard_cancelled = True
-        if t is None:
-            return None
-        timeout, grace, retry = (self.options["timeout"], self.options["grace"],
-                                 self.options["retry"])
-        match kind:
-            case "launch":
-                self.launch = t
-            case "cancel" | "hard_cancel":
-                self.interrupts.append(t)
-            case "deadline":
-                self.interrupts.append(t)
-                if timeout is not None and self.launch is not None:
-                    return _at("the deadline", t, self.launch + timeout)
-            case "attempt_started":
-                self.starts.append(t)
-                n = obj["n"]
-                if n > 1 and retry is not None and len(self.ends) == n - 1:
-                    delay = backoff_delay(retry["initial"], retry["factor"], retry["max_delay"],
-                                          n - 1)
-                    return _at(f"attempt {n} (attempt {n - 1} ended at t={self.ends[-1]!r}, "
-                               f"then a backoff of {delay!r}s)", t, self.ends[-1] + delay)
-            case "attempt_ended":
-                self.ends.append(t)
-                if (obj["outcome"] == "cancelled" and not self.hard_cancelled
-                        and timeout is not None and grace is not None
-                        and self.launch is not None):
-                    return _at("the grace period's cancel", t, self.launch + timeout + grace)
-            case "start" if not self.ended:
-                self.ended = True
-                return self._end(t)
-        return None
-
-    def _end(self, t: float) -> str | None:
-        """The job ended at `t` (its continuations start then): at its last attempt's
-        end, or, when something cut a backoff short, at once at that instant."""
-        if not self.starts or len(self.ends) != len(self.starts):
-            return None
-        last = self.ends[-1]
-        after = [i for i in self.interrupts if i >= last - TOLERANCE]
-        expected = min(after) if after and t > last + TOLERANCE else last
-        if abs(t - expected) > TOLERANCE:
-            return (f"the job ended at t={t!r}, during the backoff after attempt "
-                    f"{len(self.ends)} (ended at t={last!r}); it had to end at once at "
-                    f"t={expected!r}, when the backoff was cut short")
-        return None
-
-
-def _at(what: str, t: float, expected: float) -> str | None:
-    if abs(t - expected) <= TOLERANCE:
-        return None
-    return f"{what} took effect at t={t!r}, expected at t={expected!r} (the driver's clock)"
-
-
 # --- the kit's side: one exchange, and the campaign -------------------------------------------
 
 
@@ -291,7 +215,7 @@ def exchange(process: Any, number: int, scenario: Scenario,
     asked = {kind: sum(s["do"] == kind for s in scenario.steps) for kind in ACTIONS}
     told = dict.fromkeys(ACTIONS, 0)
     waits = {s["id"] for s in scenario.steps if s["do"] == "wait"}
-    instants = InstantChecks(scenario.options)
+    instants = timeouts.InstantChecks(scenario.options)
     for obj, trace_line in level_drive.answer(process, number, run.events, TimeoutsDriverError,
                                               max_events, max_bytes):
         kind = obj.get("event")

@@ -5,6 +5,7 @@ as before, and a bad timeouts trace is refused with its line."""
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 from pathlib import Path
@@ -70,6 +71,99 @@ def test_the_levels_runs_written_as_traces_pass_check_trace() -> None:
     for text in texts:
         outcome = check_stream(io.BytesIO(text.encode()))
         assert outcome.verdict == "conforms", (outcome.message, text)
+
+
+@functools.cache
+def timed_runs(examples: int = 150) -> list[str]:
+    """The level's runs on `workerjob.impl` as traces whose events carry their instant on
+    the loop's clock, the retry policy in the header when it has the contract's formula."""
+    texts: list[str] = []
+    base = machine_for(load_subject("workerjob.impl"), "timeouts")
+
+    class Writing(base):  # type: ignore[valid-type, misc]
+        written: ClassVar[list[str]] = texts
+
+        def teardown(self) -> None:
+            try:
+                super().teardown()
+            finally:
+                if self.oracle is not None:
+                    p = self.policy
+                    options = Options(self.timeout, self.grace, 1 if p is None else p.max_attempts)
+                    retry = None if p is None or p.linear else {
+                        "initial": p.initial, "factor": p.factor, "max_delay": p.max_delay}
+                    times = [t for t, _ in self.history]
+                    self.written.append(traces.dump_trace(
+                        traces.header(options, CONTS, retry=retry),
+                        [obs for _, obs in self.history], times))
+
+    run_state_machine_as_test(Writing, settings=settings(max_examples=examples, database=None,
+                                                         derandomize=True))
+    return texts
+
+
+def test_the_levels_runs_with_their_instants_pass_check_trace() -> None:
+    texts = timed_runs()
+    assert sum('"retry":{' in text for text in texts) >= 5
+    for text in texts:
+        outcome = check_stream(io.BytesIO(text.encode()))
+        assert outcome.verdict == "conforms", (outcome.message, text)
+
+
+def _moved(text: str, event: str, by: float, nth: int = 1) -> str | None:
+    """`text` with the `nth` `event` (and every event after it) `by` seconds later, or
+    None when it has no such event."""
+    lines = [json.loads(line) for line in text.splitlines()]
+    if event == "attempt_started" and lines[0]["options"].get("retry") is None:
+        return None  # a backoff without the contract's formula: not checked to the instant
+    seen = [i for i, obj in enumerate(lines) if obj.get("event") == event
+            and (event != "attempt_started" or obj["n"] > 1)]
+    if len(seen) < nth:
+        return None
+    for obj in lines[seen[nth - 1]:]:
+        obj["t"] += by
+    return "".join(json.dumps(obj) + "\n" for obj in lines)
+
+
+@pytest.mark.parametrize(("event", "by", "message"), [
+    ("deadline", 0.25, "the deadline took effect at"),
+    ("deadline", -0.25, "the deadline took effect at"),
+    ("attempt_started", 0.1, "then a backoff of"),
+])
+def test_check_trace_catches_an_instant_moved(event: str, by: float, message: str) -> None:
+    """The same conforming runs, one instant moved (and what follows it, so the order is
+    unchanged): each is a violation of the instant's own check; the runs as they were
+    conform (the test above)."""
+    moved = [m for text in timed_runs() if (m := _moved(text, event, by)) is not None]
+    assert len(moved) >= 3
+    for text in moved:
+        outcome = check_stream(io.BytesIO(text.encode()))
+        assert outcome.verdict == "violation", text
+        assert message in outcome.message, outcome.message
+
+
+def test_the_grace_periods_instant_is_checked() -> None:
+    header = {"trace": "workerjob", "version": 1, "level": "timeouts", "options": {
+        "timeout": 1.0, "grace": 0.5, "max_attempts": 1, "continuations": [1]}}
+    events: list[dict[str, Any]] = [
+        {"event": "launch", "t": 0.0}, {"event": "attempt_started", "n": 1, "t": 0.0},
+        {"event": "deadline", "t": 1.0},
+        {"event": "attempt_ended", "outcome": "cancelled",
+         "error": {"type": "CancelledError", "message": "timeout"}, "retryable": False,
+         "t": 1.5},
+        {"event": "start", "cont": 1, "completion_type": "cancelled",
+         "error_message": "timed out after 1.0s", "t": 1.5}]
+
+    def check(at: float) -> Any:
+        events[3]["t"] = events[4]["t"] = at
+        text = "".join(json.dumps(obj) + "\n" for obj in [header, *events])
+        return check_stream(io.BytesIO(text.encode()))
+
+    assert check(1.5).verdict == "conforms"
+    late = check(2.0)
+    assert late.verdict == "violation"
+    assert "the grace period's cancel took effect at t=2.0, expected at t=1.5" in late.message
+    assert late.line == 5
 
 
 @pytest.mark.parametrize(("lines", "message"), [
