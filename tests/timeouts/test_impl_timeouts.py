@@ -221,6 +221,16 @@ async def test_a_deadline_fired_early_by_the_clock_resolution_waits_for_its_inst
     assert job.timed_out
 
 
+class EndsWhen:
+    """A task whose run() returns when `done` does (a timer of the test's sets it)."""
+
+    def __init__(self, done: asyncio.Future[None]) -> None:
+        self.done = done
+
+    async def run(self) -> None:
+        await self.done
+
+
 class _DeadlineLast:
     """A chooser that runs the deadline's callback after anything else ready with it."""
 
@@ -234,17 +244,10 @@ def deadline_due_as_run_ends(job_type: type[WorkerJob]) -> WorkerJob:
     deadline that does not look whether run() has ended takes effect after it."""
     loop = ControlledLoop(_DeadlineLast())
 
-    class EndsAtOne:
-        def __init__(self, done: asyncio.Future[None]) -> None:
-            self.done = done
-
-        async def run(self) -> None:
-            await self.done
-
     async def main() -> WorkerJob:
         done = loop.create_future()
         loop.call_at(1.0, done.set_result, None)  # scheduled before the deadline's timer
-        job = job_type(W, EndsAtOne(done), CancellationToken(), timeout=1.0)
+        job = job_type(W, EndsWhen(done), CancellationToken(), timeout=1.0)
         job.launch()
         assert await outcome(job) is None
         await asyncio.sleep(0)  # the deadline's callback, if still armed, has run
@@ -384,17 +387,15 @@ def test_the_options_benchmark_runs_and_reports_ratios() -> None:
 # --- a hard cancel from outside and the grace period's own, at one instant -------------
 
 
-class _CallbacksInOrder:
-    """A chooser that, of what is ready, runs the deadline, then the grace period's
-    callback, then the outside hard cancel (or these two the other way round), and only
+class _Ordered:
+    """A chooser that, of what is ready, runs the first callback named in `order`,
     then any task's step."""
 
-    def __init__(self, grace_first: bool) -> None:
-        self.ORDER = (("_on_deadline", "_on_grace", "hard_cancel") if grace_first
-                      else ("_on_deadline", "hard_cancel", "_on_grace"))
+    def __init__(self, *order: str) -> None:
+        self.order = order
 
     def choose(self, candidates: Sequence[Candidate]) -> int:
-        for name in self.ORDER:
+        for name in self.order:
             for i, c in enumerate(candidates):
                 if name in c.label:
                     return i
@@ -406,7 +407,8 @@ def grace_and_outside_hard_cancel(message: str | None, grace_first: bool = True)
     0) the grace period's hard cancel and then an outside one reach the task before it
     takes a step (found by the timeouts level, `verify --level timeouts --seed 2` as it
     drew then, with an attempt ending at the deadline)."""
-    loop = ControlledLoop(_CallbacksInOrder(grace_first))
+    loop = ControlledLoop(_Ordered(*(("_on_deadline", "_on_grace", "hard_cancel") if grace_first
+                                     else ("_on_deadline", "hard_cancel", "_on_grace"))))
 
     async def main() -> WorkerJob:
         job = WorkerJob(W, Script((0.0, ValueError("flaky"))), CancellationToken(),
@@ -450,21 +452,6 @@ def test_an_outside_hard_cancel_before_the_grace_periods_wins(
     assert job.worker_job_continuations.state == Done(CANCELLED, expected)
 
 
-class _Ordered:
-    """A chooser that, of what is ready, runs the first callback named in `order`,
-    then any task's step."""
-
-    def __init__(self, *order: str) -> None:
-        self.order = order
-
-    def choose(self, candidates: Sequence[Candidate]) -> int:
-        for name in self.order:
-            for i, c in enumerate(candidates):
-                if name in c.label:
-                    return i
-        return 0
-
-
 @pytest.mark.parametrize(("message", "expected"), [
     (None, "CancelledError"), ("stop", "stop"), ("timeout", "timeout")])
 def test_an_outside_hard_cancel_first_keeps_its_message_when_the_step_is_due(
@@ -477,24 +464,14 @@ def test_an_outside_hard_cancel_first_keeps_its_message_when_the_step_is_due(
     a campaign `verify --workers 2` ran in CI)."""
     loop = ControlledLoop(_Ordered("at_deadline", "_on_deadline", "hard_cancel", "_on_grace"))
 
-    class EndsAtTheDeadline:
-        """run() is woken by a timer due at the deadline's instant, scheduled before the
-        deadline's own (as the timeouts level's attempts "at the deadline" are)."""
-
-        def __init__(self, woken: asyncio.Future[None]) -> None:
-            self.woken = woken
-
-        async def run(self) -> None:
-            await self.woken
-
     async def main() -> WorkerJob:
         woken = loop.create_future()
 
         def at_deadline() -> None:
             woken.set_result(None)
 
-        loop.call_at(1.0, at_deadline)
-        job = WorkerJob(W, EndsAtTheDeadline(woken), CancellationToken(), timeout=1.0,
+        loop.call_at(1.0, at_deadline)  # scheduled before the deadline's timer
+        job = WorkerJob(W, EndsWhen(woken), CancellationToken(), timeout=1.0,
                         grace=0.0)
 
         def hard_cancel() -> None:

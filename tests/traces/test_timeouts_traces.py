@@ -48,35 +48,11 @@ def test_check_trace_gives_each_vector_its_label(path: Path) -> None:
     assert outcome.level == "timeouts"
 
 
-def test_the_levels_runs_written_as_traces_pass_check_trace() -> None:
-    texts: list[str] = []
-    base = machine_for(load_subject("workerjob.impl"), "timeouts")
-
-    class Writing(base):  # type: ignore[valid-type, misc]
-        written: ClassVar[list[str]] = texts
-
-        def teardown(self) -> None:
-            try:
-                super().teardown()
-            finally:
-                if self.oracle is not None:
-                    options = Options(self.timeout, self.grace,
-                                      1 if self.policy is None else self.policy.max_attempts)
-                    history = [obs for _, obs in self.history]
-                    self.written.append(traces.dump_trace(traces.header(options, CONTS),
-                                                          history))
-
-    run_state_machine_as_test(Writing, settings=settings(max_examples=30, database=None))
-    assert len(texts) >= 20
-    for text in texts:
-        outcome = check_stream(io.BytesIO(text.encode()))
-        assert outcome.verdict == "conforms", (outcome.message, text)
-
-
 @functools.cache
-def timed_runs(examples: int = 150) -> list[str]:
-    """The level's runs on `workerjob.impl` as traces whose events carry their instant on
-    the loop's clock, the retry policy in the header when it has the contract's formula."""
+def level_runs(timed: bool, examples: int) -> list[str]:
+    """The level's runs on `workerjob.impl` as traces. `timed`: the events carry their
+    instant on the loop's clock, and the header the retry policy when it has the
+    contract's formula."""
     texts: list[str] = []
     base = machine_for(load_subject("workerjob.impl"), "timeouts")
 
@@ -90,9 +66,9 @@ def timed_runs(examples: int = 150) -> list[str]:
                 if self.oracle is not None:
                     p = self.policy
                     options = Options(self.timeout, self.grace, 1 if p is None else p.max_attempts)
-                    retry = None if p is None or p.linear else {
+                    retry = None if not timed or p is None or p.linear else {
                         "initial": p.initial, "factor": p.factor, "max_delay": p.max_delay}
-                    times = [t for t, _ in self.history]
+                    times = [t for t, _ in self.history] if timed else None
                     self.written.append(traces.dump_trace(
                         traces.header(options, CONTS, retry=retry),
                         [obs for _, obs in self.history], times))
@@ -100,6 +76,18 @@ def timed_runs(examples: int = 150) -> list[str]:
     run_state_machine_as_test(Writing, settings=settings(max_examples=examples, database=None,
                                                          derandomize=True))
     return texts
+
+
+def timed_runs() -> list[str]:
+    return level_runs(True, 150)
+
+
+def test_the_levels_runs_written_as_traces_pass_check_trace() -> None:
+    texts = level_runs(False, 30)
+    assert len(texts) >= 20
+    for text in texts:
+        outcome = check_stream(io.BytesIO(text.encode()))
+        assert outcome.verdict == "conforms", (outcome.message, text)
 
 
 def test_the_levels_runs_with_their_instants_pass_check_trace() -> None:
