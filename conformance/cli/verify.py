@@ -156,12 +156,19 @@ def run(args: argparse.Namespace) -> int:
     with CampaignProgress(f"verify {subject.name}", args.examples * checked, err,
                           every=args.progress_every, quiet=args.json) as progress:
         if args.workers > 1 and reproduce is None:
-            from workerjob.conformance.stateful.parallel import run_parallel
+            from workerjob.conformance.stateful.parallel import WorkerDied, run_parallel
 
-            result = run_parallel(args.impl, subject.name, workers=args.workers,
-                                  examples=args.examples, seed_value=seed_value,
-                                  spec=spec, levels=levels,
-                                  shrink_seconds=args.shrink_time, tick=progress.show)
+            try:
+                result = run_parallel(args.impl, subject.name, workers=args.workers,
+                                      examples=args.examples, seed_value=seed_value,
+                                      spec=spec, levels=levels,
+                                      shrink_seconds=args.shrink_time,
+                                      example_timeout=args.example_timeout,
+                                      tick=progress.show)
+            except WorkerDied as died:  # a verdict on the implementation, not a crash
+                print(f"workerjob verify: {subject.name} does not conform: {died}",
+                      file=sys.stderr)
+                return 1
         else:
             result = run_campaign(subject, examples=args.examples, seed_value=seed_value,
                                   spec=spec, levels=levels, shrink_seconds=args.shrink_time,

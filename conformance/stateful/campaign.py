@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import os
 import re
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from hypothesis import Phase, reproduce_failure, seed, settings
 from hypothesis.errors import DidNotReproduce
@@ -137,11 +138,15 @@ def run_level(
     if not shrink:
         budget = settings(budget, database=None)
     result = LevelResult(level)
+    # (collector's variable is typed by its default value, None)
+    counting = collector.with_value(_count_examples(stats))  # type: ignore[arg-type]
     with _captured() as printed, shrink_budget(shrink_seconds), watchdog.installed(), \
-            collector.with_value(_count_examples(stats)):  # type: ignore[arg-type]
-        # (the variable is typed by its default value, None)
+            counting, _process_exit_refused() as exits:
         try:
             run_state_machine_as_test(machine, settings=budget)
+            if exits:  # raised where the implementation swallowed it: still its doing
+                result.report = (f"the implementation called os._exit({exits[0]}) during "
+                                 "the campaign (refused, and swallowed on the way)")
         except DidNotReproduce:  # the replayed example passes now: nothing to report
             pass
         except ExampleHung as hung:  # not shrunk: each try would cost the whole timeout
@@ -189,6 +194,32 @@ def _hang_report(machine: SubjectMachine, what: str) -> str:
 
 
 FIRST_ROUND = 5  # examples per level in the first round (then `chunk` per round)
+
+
+class ProcessExitRefused(Exception):
+    """What `os._exit()` raises while a campaign runs (`_process_exit_refused`)."""
+
+
+@contextlib.contextmanager
+def _process_exit_refused() -> Iterator[list[int]]:
+    """`os._exit()` raises instead of ending the process, while the implementation runs:
+    an implementation that ends the process would otherwise end `verify` with the exit
+    code it chose (0: "conforms") and no report. The exception is the operation's
+    outcome, which the model refuses; the codes it was called with are yielded (a
+    swallowed one is still reported). A worker of `--workers` is watched by its parent
+    besides (`parallel.WorkerDied`)."""
+    calls: list[int] = []
+    real = os._exit
+
+    def refused(status: int) -> NoReturn:
+        calls.append(status)
+        raise ProcessExitRefused(f"the implementation called os._exit({status})")
+
+    os._exit = refused
+    try:
+        yield calls
+    finally:
+        os._exit = real  # multiprocessing ends a worker with it, after the campaign
 
 
 def run_campaign(

@@ -42,6 +42,12 @@ class Share:
     spec: Spec
     levels: tuple[str, ...]
     shrink_seconds: float | None
+    example_timeout: float | None = None
+
+
+class WorkerDied(Exception):
+    """A worker process ended without sending a result: nothing but the implementation
+    runs there that could end it (the harness reports its own errors)."""
 
 
 def shares(examples: int, workers: int) -> list[int]:
@@ -85,7 +91,8 @@ def _work(share: Share, out: multiprocessing.connection.Connection,
 
         result = run_campaign(subject, examples=share.examples, seed_value=share.seed_value,
                               spec=share.spec, levels=share.levels,
-                              shrink_seconds=share.shrink_seconds, tick=tick)
+                              shrink_seconds=share.shrink_seconds, tick=tick,
+                              example_timeout=share.example_timeout)
         _send(out, ("result", result))
     except KeyboardInterrupt:
         pass  # Ctrl-C reaches the whole process group: the parent reports it, once
@@ -111,6 +118,7 @@ def run_parallel(
     spec: Spec = ATOMIC,
     levels: tuple[str, ...],
     shrink_seconds: float | None = None,
+    example_timeout: float | None = None,
     tick: Callable[[int], None] = lambda done: None,
 ) -> CampaignResult:
     """The campaign of `examples` per level over `workers` processes. `tick(n)` is
@@ -121,7 +129,8 @@ def run_parallel(
     results: list[CampaignResult] = []
     try:
         for k, (budget, mine) in enumerate(plan(examples, workers, levels)):
-            share = Share(module, budget, seed_value + k, spec, mine, shrink_seconds)
+            share = Share(module, budget, seed_value + k, spec, mine, shrink_seconds,
+                          example_timeout)
             receive, send = ctx.Pipe(duplex=False)
             process = ctx.Process(target=_work, args=(share, send, ticks), daemon=True,
                                   name=f"workerjob-verify-{k}")
@@ -137,7 +146,11 @@ def run_parallel(
                 try:
                     kind, payload = pipe.recv()
                 except EOFError:
-                    kind, payload = "crash", f"worker {process.name} died ({process.exitcode})"
+                    process.join()
+                    raise WorkerDied(
+                        f"a verify worker ended without a result (exit code "
+                        f"{process.exitcode}): the implementation ended its process "
+                        "(os._exit, a signal)") from None
                 process.join()
                 if kind == "crash":
                     raise RuntimeError(f"a verify worker failed:\n{payload}")

@@ -300,3 +300,33 @@ def test_a_reader_that_goes_away_ends_the_command_quietly(args: list[str]) -> No
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 141, err
     assert "Traceback" not in err and "Exception ignored" not in err, err
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_an_implementation_that_ends_the_process_does_not_conform(workers: str) -> None:
+    """Before, `verify` ended with the implementation's own os._exit(0): exit 0, no
+    output, read as "conforms"."""
+    out = _run(["verify", "--impl", "tests.fixtures.ends_process", "--level", "continuations",
+                "--workers", workers, "--seed", "1", "--no-database"])
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "ProcessExitRefused" in out.stdout  # what os._exit raises during a campaign
+    assert "Traceback" not in out.stdout + out.stderr
+
+
+def test_a_worker_killed_by_the_implementation_is_one_line() -> None:
+    """Before, a traceback ending in RuntimeError("a verify worker failed")."""
+    out = _run(["verify", "--impl", "tests.fixtures.ends_process", "--level", "continuations",
+                "--workers", "2", "--seed", "1", "--no-database"],
+               WORKERJOB_FIXTURE_SIGNAL="1")
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "Traceback" not in out.stderr
+    [line] = [x for x in out.stderr.splitlines() if not PROGRESS.fullmatch(x)]
+    assert "ended without a result (exit code -9)" in line
+
+
+def test_a_hang_in_a_worker_is_reported() -> None:
+    """Before, `--example-timeout` did not reach the workers: the hang ran until Ctrl-C."""
+    out = _run(["verify", "--impl", "tests.fixtures.busy_complete", "--level", "continuations",
+                "--workers", "2", "--example-timeout", "1", "--seed", "1", "--no-database"])
+    assert out.returncode == 1, out.stderr
+    assert "hang at the continuations level" in out.stdout and "in complete()" in out.stdout
