@@ -44,6 +44,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import HypothesisException
 
 from workerjob.conformance.stateful import spec_choice
+from workerjob.conformance.stateful.database import keep_out_of_the_current_directory
 from workerjob.conformance.stateful.machine import ADDERS, COMPLETERS, JOB_WORKER, KEYS
 from workerjob.conformance.traces.check_trace import say
 from workerjob.conformance.traces.jsonl import (
@@ -698,6 +699,9 @@ def run(args: argparse.Namespace) -> int:
               "COMMAND [ARG ...])", file=sys.stderr)
         return 2
     seed_value = args.seed if args.seed is not None else random.randrange(2**32)
+    # Hypothesis' cache of constants goes beside the example database, as verify's does,
+    # never into a `.hypothesis/` of the current directory.
+    keep_out_of_the_current_directory()
     if args.level in ("scheduler", "timeouts", "progress"):  # their own scenarios
         own: dict[str, level_drive.Level[Any, Any]] = {
             "scheduler": scheduler_drive.LEVEL, "timeouts": timeouts_drive.LEVEL,
@@ -730,6 +734,7 @@ def run(args: argparse.Namespace) -> int:
                 f.write(failing.trace_text())
         except OSError as exc:
             print(f"workerjob drive: cannot write {args.save_trace}: {exc}", file=sys.stderr)
+            args.save_trace = None  # the report must not say it was saved
     if args.json:
         print(json.dumps(as_json(result, "" if failing is None else
                                  replay_command(args, failing.level, result.seed, command))))

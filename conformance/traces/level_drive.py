@@ -188,6 +188,7 @@ class Level(Generic[S, R]):
                     f.write(failing.trace_text())
             except OSError as exc:
                 print(f"workerjob drive: cannot write {save_trace}: {exc}", file=sys.stderr)
+                save_trace = None  # the report must not say it was saved
         summary = f"{result.scenarios} scenarios in {seconds:.1f} s; seed {seed_value}"
         if as_json:
             print(json.dumps({

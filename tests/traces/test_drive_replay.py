@@ -79,3 +79,15 @@ def test_each_level_with_its_own_scenarios_prints_a_replay_that_finds_it_again(
     again = _drive(words[1:])
     assert again.returncode == 1, again.stdout + again.stderr
     assert _failure(again.stdout) == _failure(first.stdout)
+
+
+def test_drive_writes_no_hypothesis_folder_in_the_current_directory(tmp_path: Path) -> None:
+    """Before, `.hypothesis/constants/` appeared wherever drive ran (verify wrote none)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    done = subprocess.run([*CLI, "drive", "--level", "continuations", "--seed", "1",
+                           "--examples", "5", "--", sys.executable,
+                           str(ROOT / "tests" / "traces" / "example_driver.py")],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+                          check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert not (tmp_path / ".hypothesis").exists()

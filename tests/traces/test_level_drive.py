@@ -123,6 +123,15 @@ def test_a_violation_is_reported_shrunk_marked_and_saved(
     assert saved.read_text() == '{"toy": 1}\n{"event": "n", "n": 5}\n'
 
 
+def test_a_trace_that_cannot_be_written_is_not_said_saved(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Before, "cannot write FILE" on stderr and "saved to FILE" in the report."""
+    where = tmp_path / "no" / "such" / "dir.jsonl"
+    code, out, err = campaign(ToyProcess(), capsys, save_trace=str(where))
+    assert code == 1 and err.startswith(f"workerjob drive: cannot write {where}: ")
+    assert "saved to" not in out and "toy level" in out
+
+
 def test_the_report_is_the_scenario_hypothesis_shrank_to() -> None:
     """Among failing runs of as many steps, the one kept is the last: Hypothesis runs
     the example it shrank to last (the scheduler and progress levels once kept the
