@@ -52,12 +52,17 @@ def _line() -> str:
     return f"{_state['prog']}: interrupted"
 
 
+# Bound at import: while a campaign runs, `os._exit` raises instead (campaign.py refuses
+# it to the implementation), and the hard exit must still end the process.
+_os_exit = os._exit
+
+
 def _hard_exit() -> None:
     try:
         sys.stderr.write(_line() + "\n")
         sys.stderr.flush()
     finally:
-        os._exit(EXIT_INTERRUPTED)
+        _os_exit(EXIT_INTERRUPTED)
 
 
 def _handler(signum: int, frame: FrameType | None) -> None:

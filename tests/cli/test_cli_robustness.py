@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,23 @@ def _run(args: list[str], *, cwd: Path = ROOT, timeout: float = 120,
                           text=True, timeout=timeout, check=False)
 
 
+def _sigint_default() -> None:
+    """In a child: Ctrl-C as a terminal's foreground command gets it. A shell starts
+    background jobs (`tox &`) with SIGINT ignored, and the command rightly leaves an
+    ignored SIGINT ignored: the tests of Ctrl-C must not inherit that."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+@pytest.fixture
+def sigint_handled() -> Iterator[None]:
+    """In this process: Python's own SIGINT handler, whatever pytest was started with."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def _interrupt(args: list[str], *, after: float, stdin: int | None = None,
                wait_for: str | None = None) -> tuple[int, str, float]:
     """Start the command, send it one SIGINT `after` seconds (or once its stderr shows
@@ -43,8 +61,7 @@ def _interrupt(args: list[str], *, after: float, stdin: int | None = None,
     proc = subprocess.Popen(
         [*CLI, *args], cwd=ROOT, env=_env(XDG_CACHE_HOME=str(ROOT / ".pytest_cache")),
         stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-        # a shell may start background jobs with SIGINT ignored: the child must not be
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        preexec_fn=_sigint_default,
     )
     try:
         time.sleep(after)
@@ -104,7 +121,7 @@ def test_ctrl_c_during_start_up_is_one_line() -> None:
     the handler was installed) printed Python's traceback. The interrupt is sent from
     inside that window, so the test does not depend on how fast the machine starts."""
     done = subprocess.run([sys.executable, "-c", _START_UP_INTERRUPT], capture_output=True,
-                          text=True, timeout=60, check=False)
+                          text=True, timeout=60, check=False, preexec_fn=_sigint_default)
     assert done.returncode == 130, done.stderr
     _one_line_interrupted(done.stderr, "verify")
 
@@ -236,6 +253,7 @@ def test_what_the_implementation_prints_never_enters_the_driver_protocol() -> No
     assert "conforms" in out.stdout
 
 
+@pytest.mark.usefixtures("sigint_handled")
 def test_an_interrupt_swallowed_by_the_body_still_exits_130(
         capsys: pytest.CaptureFixture[str]) -> None:
     from workerjob.conformance.stateful import interrupts
@@ -278,7 +296,8 @@ def test_an_interrupt_in_a_weakref_callback_prints_no_traceback() -> None:
     tasks weakly) was printed by Python as "Exception ignored in ..." with a traceback.
     In a process of its own: pytest replaces the hook that prints it."""
     done = subprocess.run([sys.executable, "-c", _WEAKREF_INTERRUPT], capture_output=True,
-                          text=True, timeout=60, check=False)
+                          text=True, timeout=60, check=False,
+                          preexec_fn=_sigint_default)
     assert done.returncode == 130
     assert "Traceback" not in done.stderr
     assert done.stderr.strip() == "workerjob test: interrupted"
