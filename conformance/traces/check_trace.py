@@ -77,12 +77,21 @@ def check_stream(
     except OSError as exc:
         return Outcome("unreadable", f"cannot read the input: {exc}")
     stream = cast(BinaryIO, _Replay(first, stream))
+    # --spec and --allow choose among SPEC's variants: the enhancements' levels have one
+    # model each, and an option that changes nothing must not be taken as applied.
+    one_model = None if spec is None and not allow else \
+        "{}-level trace: --spec and --allow apply to continuations- and job-level traces " \
+        "only (this level has one model)"
     if scheduler_trace.is_scheduler_header(first):
+        if one_model is not None:
+            return Outcome("unreadable", one_model.format("a scheduler"))
         return _check_scheduler(stream, limits)
     reader = TraceReader(stream, limits.max_line_bytes, limits.max_lines, limits.max_in_flight)
     events = 0
     try:
         header = reader.header()
+        if header.level in ("timeouts", "progress") and one_model is not None:
+            return Outcome("unreadable", one_model.format(f"a {header.level}"))
         if header.level == "timeouts":
             return _check_timeouts(reader, header)
         if header.level == "progress":

@@ -95,3 +95,23 @@ def test_drive_allows_a_departure_and_says_so() -> None:
     ran = cli(*args, "--allow", "wait-returns-ok", *driver)
     assert ran.code == 0, ran.out
     assert "departures in force: wait-returns-ok" in ran.out
+
+
+@pytest.mark.parametrize("options", [["--spec", "original"], ["--allow", "wait-returns-ok"]])
+@pytest.mark.parametrize("trace", ["timeouts/allowed-cancel-during-backoff.jsonl",
+                                   "scheduler/rejected-lifo.jsonl"])
+def test_spec_options_on_a_level_with_one_model_are_refused(options: list[str],
+                                                           trace: str) -> None:
+    """Before, check-trace ignored them and said "conforms to the timeouts spec"."""
+    ran = cli("check-trace", *options, str(VECTORS / trace))
+    assert ran.code == 2 and ran.out == ""
+    assert "apply to continuations- and job-level traces only" in ran.err
+    assert ran.err.count("\n") == 1
+
+
+@pytest.mark.parametrize("level", ["scheduler", "timeouts", "progress"])
+def test_drive_refuses_spec_options_on_a_level_with_one_model(level: str) -> None:
+    ran = cli("drive", "--level", level, "--spec", "original", "--", *REFERENCE_DRIVER)
+    assert ran.code == 2 and ran.err == (
+        f"workerjob drive: --level {level}: --spec and --allow apply to the continuations "
+        "and job levels only (this level has one model)\n")
