@@ -277,8 +277,10 @@ def show(result: CampaignResult, args: argparse.Namespace, spec: Spec, console: 
         console.print(f"level {level} skipped: {result.subject} does not export what it "
                       "drives (ENHANCEMENTS.md's names or options)", soft_wrap=True)
     if args.reproduce is not None and result.conforms:
-        console.print("--reproduce ran one example, the reported one, and it passes now; "
-                      "without --reproduce, a whole campaign runs", soft_wrap=True)
+        console.print("--reproduce ran one example, the reported one, and it passes now "
+                      f"at the {args.level} level (a blob replays only at the level of the "
+                      "replay line that printed it); without --reproduce, a whole campaign "
+                      "runs", soft_wrap=True)
     verdict = "[green]conforms" if result.conforms else "[red]does not conform"
     console.print(f"{result.subject} {verdict}[/]  (seed {result.seed}; examples database: "
                   f"{database})", soft_wrap=True, highlight=False)
