@@ -74,7 +74,12 @@ def load_subject(name: str | None = None) -> Subject:
         raise SubjectError(f"cannot import implementation {name!r}: it called "
                            f"sys.exit({exc.code!r}) while being imported") from None
     except BaseException as exc:  # any import failure is the subject's, reported plainly
-        raise SubjectError(f"cannot import implementation {name!r}: {exc!r}") from None
+        hint = ""
+        if name.endswith(".py") or "/" in name or "\\" in name:
+            module_name = name.replace("\\", "/").rsplit("/", 1)[-1].removesuffix(".py")
+            hint = (f" (--impl takes a module name, not a file: {module_name!r}, run from "
+                    "its folder or with that folder on PYTHONPATH)")
+        raise SubjectError(f"cannot import implementation {name!r}: {exc!r}{hint}") from None
     missing = [n for n in REQUIRED if not hasattr(module, n)]
     if missing:
         raise SubjectError(

@@ -194,6 +194,8 @@ def test_a_bad_implementation_module_is_a_usage_error(kind: str, tmp_path: Path)
 
 @pytest.mark.parametrize(("args", "env", "message"), [
     (["verify", "--impl", ""], {}, "workerjob verify: --impl names no module"),
+    (["verify", "--impl", "no/such/impl.py"], {},
+     "workerjob verify: cannot import implementation 'no/such/impl.py'"),
     (["verify"], {"HYPOTHESIS_PROFILE": "bogus"},
      "workerjob verify: HYPOTHESIS_PROFILE='bogus' is not a workerjob profile"),
     (["verify", "--database", ""], {}, "workerjob verify: --database names nothing"),
@@ -349,3 +351,10 @@ def test_a_hang_in_a_worker_is_reported() -> None:
                 "--workers", "2", "--example-timeout", "1", "--seed", "1", "--no-database"])
     assert out.returncode == 1, out.stderr
     assert "hang at the continuations level" in out.stdout and "in complete()" in out.stdout
+
+
+def test_a_file_given_as_impl_is_told_the_module_name() -> None:
+    out = _run(["verify", "--impl", "no/such/impl.py"])
+    assert out.returncode == 2
+    assert out.stderr.rstrip().endswith("(--impl takes a module name, not a file: 'impl', run "
+                                        "from its folder or with that folder on PYTHONPATH)")
