@@ -83,6 +83,15 @@ def _unknown_options(parser: argparse.ArgumentParser, words: Sequence[str]) -> l
 _NUMBER = re.compile(r"-\d+(\.\d*)?")
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("workerjob")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "(not installed)"
+
+
 def _load(module: str) -> Command:
     return cast(Command, importlib.import_module(module))
 
@@ -101,6 +110,7 @@ def _build(only: str | None = None,
         description="Reference model, asyncio implementation and conformance kit "
         "for WorkerJob/Continuations job runners.",
     )
+    parser.add_argument("--version", action="version", version=f"workerjob {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     parsers: dict[str, argparse.ArgumentParser] = {}
     for name, (module, help_text) in COMMANDS.items():

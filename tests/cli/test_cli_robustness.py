@@ -358,3 +358,9 @@ def test_a_file_given_as_impl_is_told_the_module_name() -> None:
     assert out.returncode == 2
     assert out.stderr.rstrip().endswith("(--impl takes a module name, not a file: 'impl', run "
                                         "from its folder or with that folder on PYTHONPATH)")
+
+
+def test_version() -> None:
+    out = _run(["--version"])
+    assert (out.returncode, out.stderr) == (0, "")
+    assert re.fullmatch(r"workerjob \S+\n", out.stdout), out.stdout
