@@ -78,6 +78,12 @@ def _directory(path: str) -> ExampleDatabase:
         parent = os.path.dirname(parent)
     if not os.access(parent if not os.path.isdir(path) else path, os.W_OK):
         raise DatabaseError(f"--database {path}: not writable")
+    # os.access says yes to root everywhere (and /proc refuses anyway): make the folder
+    # now, so a path where nothing can be saved is said before the campaign, not never.
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as exc:
+        raise DatabaseError(f"--database {path}: cannot be made ({exc.strerror})") from None
     return DirectoryBasedExampleDatabase(path)
 
 

@@ -199,6 +199,8 @@ def test_a_bad_implementation_module_is_a_usage_error(kind: str, tmp_path: Path)
     (["verify"], {"HYPOTHESIS_PROFILE": "bogus"},
      "workerjob verify: HYPOTHESIS_PROFILE='bogus' is not a workerjob profile"),
     (["verify", "--database", ""], {}, "workerjob verify: --database names nothing"),
+    (["verify", "--database", "/proc/no/such"], {},
+     "workerjob verify: --database /proc/no/such: cannot be made"),
 ])
 def test_usage_errors_are_one_line_exit_2(args: list[str], env: dict[str, str],
                                           message: str) -> None:
