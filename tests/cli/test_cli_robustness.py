@@ -199,6 +199,8 @@ def test_a_bad_implementation_module_is_a_usage_error(kind: str, tmp_path: Path)
     (["verify"], {"HYPOTHESIS_PROFILE": "bogus"},
      "workerjob verify: HYPOTHESIS_PROFILE='bogus' is not a workerjob profile"),
     (["verify", "--database", ""], {}, "workerjob verify: --database names nothing"),
+    (["drive", "--timeout", "0", "--", "true"], {},
+     "workerjob drive: argument --timeout: must be more than 0 and less than 86400 seconds"),
     (["verify", "--database", "/proc/no/such"], {},
      "workerjob verify: --database /proc/no/such: cannot be made"),
 ])
