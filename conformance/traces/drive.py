@@ -303,7 +303,20 @@ class DriverProcess:
             stdin.write(dumps(obj).encode("ascii") + b"\n")
             stdin.flush()
         except (BrokenPipeError, OSError, ValueError):
-            raise DriverError(f"the driver stopped reading its stdin{self._status()}") from None
+            raise DriverError(f"the driver stopped reading its stdin{self._unread()}"
+                              f"{self._status()}") from None
+
+    def _unread(self) -> str:
+        """What the driver printed that nobody asked for yet (a driver that prints
+        something else and exits is named by what it printed)."""
+        if self.proc.poll() is not None:  # gone: let the reader take the last of it
+            self._threads[0].join(self.grace)
+        with self._out.mutex:  # a look, not a read: the queue stays as it is
+            first = self._out.queue[0] if self._out.queue else None
+        if first is None or first.kind != "line":
+            return ""
+        text = first.raw.decode("utf-8", "replace").rstrip("\n")
+        return f"; its stdout began with {one_line(repr(text), 120)}"
 
     def read(self) -> tuple[int, bytes, bool]:
         """The next line of the driver's stdout: its number, content and whether it ended

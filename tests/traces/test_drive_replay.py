@@ -91,3 +91,19 @@ def test_drive_writes_no_hypothesis_folder_in_the_current_directory(tmp_path: Pa
                           check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     assert not (tmp_path / ".hypothesis").exists()
+
+
+def test_a_driver_that_prints_something_else_and_exits_is_named_by_what_it_printed() -> None:
+    """Before: "the driver stopped reading its stdin (it exited with code 0)", and what
+    it printed was never shown. The driver has exited before the kit writes to it."""
+    from workerjob.conformance.traces.drive import DriverError, DriverProcess
+
+    process = DriverProcess([sys.executable, "-c", "print('garbage')"])
+    try:
+        process.proc.wait(30)
+        with pytest.raises(DriverError) as error:
+            for _ in range(100):  # the first writes may still land in the pipe's buffer
+                process.send({"scenario": 1})
+        assert "stopped reading its stdin; its stdout began with 'garbage'" in str(error.value)
+    finally:
+        process.close()
