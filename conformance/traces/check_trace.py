@@ -260,7 +260,10 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         say(json.dumps({"file": name, "verdict": outcome.verdict, "exit": outcome.exit_code,
                         "line": outcome.line, "spec": outcome.spec, "level": outcome.level,
-                        "departures": outcome.departures,
+                        # a list, as verify's and drive's: [] none, null a level
+                        # with one model (no departures to name)
+                        "departures": None if outcome.departures is None else
+                        [] if outcome.departures == "none" else outcome.departures.split(", "),
                         "events": outcome.events, "message": outcome.message}), sys.stdout)
     elif outcome.verdict == "conforms":
         # a scheduler trace has its own model, with no departures to name

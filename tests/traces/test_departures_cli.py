@@ -115,3 +115,14 @@ def test_drive_refuses_spec_options_on_a_level_with_one_model(level: str) -> Non
     assert ran.code == 2 and ran.err == (
         f"workerjob drive: --level {level}: --spec and --allow apply to the continuations "
         "and job levels only (this level has one model)\n")
+
+
+@pytest.mark.parametrize(("args", "departures"), [
+    (["--allow", "wait-returns-ok", "allowed-cancel-wins.jsonl"], ["wait-returns-ok"]),
+    (["allowed-cancel-wins.jsonl"], []),
+    (["timeouts/allowed-cancel-during-backoff.jsonl"], None),
+])
+def test_check_trace_json_lists_the_departures(args: list[str], departures: object) -> None:
+    """As verify --json does (before: the words "none", or "a, b")."""
+    ran = cli("check-trace", "--json", *args[:-1], str(VECTORS / args[-1]))
+    assert json.loads(ran.out)["departures"] == departures
