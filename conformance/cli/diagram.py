@@ -48,6 +48,9 @@ def run(args: argparse.Namespace) -> int:
         return 0
     formats = diagrams.FORMATS if args.format is None else (args.format,)
     out: Path = args.out
+    if out.exists() and not out.is_dir():
+        print(f"workerjob diagram: --out {out}: exists and is not a directory", file=sys.stderr)
+        return 2
     try:
         out.mkdir(parents=True, exist_ok=True)
         for name, text in generate(formats).items():

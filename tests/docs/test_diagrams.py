@@ -133,3 +133,13 @@ def test_command_reports_an_unwritable_folder(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("")
     assert diagram.run(_args("--out", str(blocker / "sub"))) == 2
+
+
+def test_command_refuses_a_file_for_its_folder(tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """Before: "[Errno 17] File exists" and nothing to say which option was wrong."""
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert diagram.run(_args("--out", str(blocker))) == 2
+    assert capsys.readouterr().err == (f"workerjob diagram: --out {blocker}: exists and is "
+                                       "not a directory\n")
