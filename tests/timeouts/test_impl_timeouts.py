@@ -20,6 +20,7 @@ from workerjob.impl import (
     Worker,
     WorkerJob,
 )
+from workerjob.impl.timeouts import GRACE_MESSAGE, Attempts
 
 W = Worker("w")
 CANCELLED, FAILED, NORMAL = CompletionType.CANCELLED, CompletionType.FAILED, CompletionType.NORMAL
@@ -489,3 +490,34 @@ def test_an_outside_hard_cancel_first_keeps_its_message_when_the_step_is_due(
         loop.shutdown()
     assert job.timed_out
     assert job.worker_job_continuations.state == Done(CANCELLED, expected)
+
+
+class _GraceOverwrites(Attempts):
+    """The grace period as it was: it cancels a task already being cancelled, and its
+    message replaces the outside one's when the task's step is due. Not in the timeouts
+    catalogue: the campaign cannot kill it (seen from outside, the grace period's step
+    may have come first), only the test above can."""
+
+    def _on_grace(self, when: float) -> None:
+        if not self._live():
+            return
+        assert self._task is not None
+        self._grace = None
+        self._grace_fired = True  # BUG: even when an outside hard cancel came first
+        self._task.cancel(GRACE_MESSAGE)
+
+
+class _GraceOverwritesJob(WorkerJob):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        t = self._timeouts
+        if t is not None:
+            self._timeouts = _GraceOverwrites(self, t.timeout, t.grace, t.retry)
+
+
+def test_the_step_due_check_fails_on_a_grace_period_that_overwrites(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys.modules[__name__], "WorkerJob", _GraceOverwritesJob)
+    with pytest.raises(AssertionError, match=r"timed out after 1\.0s"):
+        test_an_outside_hard_cancel_first_keeps_its_message_when_the_step_is_due(None,
+                                                                                 "CancelledError")
