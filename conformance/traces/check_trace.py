@@ -53,7 +53,11 @@ class Outcome:
     spec: str | None = None
     level: str | None = None
     events: int = 0
-    departures: str | None = None  # the departures in force, in words
+    departures: tuple[str, ...] | None = None  # in force, sorted; None: a one-model level
+
+    def in_force(self) -> str:
+        """The departures in force, in words, as `Spec.in_force` says them."""
+        return ", ".join(self.departures or ()) or "none"
 
     @property
     def exit_code(self) -> int:
@@ -79,26 +83,24 @@ def check_stream(
     stream = cast(BinaryIO, _Replay(first, stream))
     # --spec and --allow choose among SPEC's variants: the enhancements' levels have one
     # model each, and an option that changes nothing must not be taken as applied.
-    one_model = None if spec is None and not allow else \
-        "{}-level trace: --spec and --allow apply to continuations- and job-level traces " \
-        "only (this level has one model)"
+    chooses = spec is not None or bool(allow)
     if scheduler_trace.is_scheduler_header(first):
-        if one_model is not None:
-            return Outcome("unreadable", one_model.format("a scheduler"))
+        if chooses:
+            return _one_model("scheduler")
         return _check_scheduler(stream, limits)
     reader = TraceReader(stream, limits.max_line_bytes, limits.max_lines, limits.max_in_flight)
     events = 0
     try:
         header = reader.header()
-        if header.level in ("timeouts", "progress") and one_model is not None:
-            return Outcome("unreadable", one_model.format(f"a {header.level}"))
+        if header.level in ("timeouts", "progress") and chooses:
+            return _one_model(header.level)
         if header.level == "timeouts":
             return _check_timeouts(reader, header)
         if header.level == "progress":
             return _check_progress(reader, header)
         chosen = spec_choice.chosen(spec, allow, header_spec=header.spec,
                                     header_allow=header.allow)
-        name, in_force = chosen.name, chosen.in_force()
+        name, in_force = chosen.name, tuple(sorted(chosen.departures))
         oracle = Oracle(header.initial_state(), chosen)
         for event in reader.events():
             events += 1
@@ -154,6 +156,11 @@ def _check_scheduler(stream: BinaryIO, limits: Limits) -> Outcome:
         message = f"at this event:\n  {event}\n{v.explain()}"
     return Outcome("violation", message, verdict.line, "scheduler", "scheduler",
                    verdict.events)
+
+
+def _one_model(level: str) -> Outcome:
+    return Outcome("unreadable", f"a {level}-level trace: --spec and --allow apply to "
+                   "continuations- and job-level traces only (this level has one model)")
 
 
 def _check_timeouts(reader: TraceReader, header: Header) -> Outcome:
@@ -260,21 +267,20 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         say(json.dumps({"file": name, "verdict": outcome.verdict, "exit": outcome.exit_code,
                         "line": outcome.line, "spec": outcome.spec, "level": outcome.level,
-                        # a list, as verify's and drive's: [] none, null a level
-                        # with one model (no departures to name)
+                        # a list, as verify's and drive's (null: a level with one model)
                         "departures": None if outcome.departures is None else
-                        [] if outcome.departures == "none" else outcome.departures.split(", "),
+                        list(outcome.departures),
                         "events": outcome.events, "message": outcome.message}), sys.stdout)
     elif outcome.verdict == "conforms":
         # a scheduler trace has its own model, with no departures to name
         in_force = "" if outcome.departures is None else \
-            f"; departures in force: {outcome.departures}"
+            f"; departures in force: {outcome.in_force()}"
         say(f"{name}: conforms to the {outcome.spec} spec "
             f"({outcome.level} level, {outcome.message}{in_force})", sys.stdout)
     elif outcome.verdict == "violation":
         where = f"{name}, line {outcome.line}" if outcome.line is not None else name
         in_force = "" if outcome.departures is None else \
-            f" (departures in force: {outcome.departures})"
+            f" (departures in force: {outcome.in_force()})"
         say(f"{where}: does not conform to the {outcome.spec} spec{in_force} "
             f"{outcome.message}", sys.stdout)
     else:

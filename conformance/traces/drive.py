@@ -716,12 +716,12 @@ def run(args: argparse.Namespace) -> int:
     # Hypothesis' cache of constants goes beside the example database, as verify's does,
     # never into a `.hypothesis/` of the current directory.
     keep_out_of_the_current_directory()
-    if args.level in ("scheduler", "timeouts", "progress") and (
-            args.spec != "atomic" or args.allow):
-        print(f"workerjob drive: --level {args.level}: --spec and --allow apply to the "
-              "continuations and job levels only (this level has one model)", file=sys.stderr)
-        return 2
     if args.level in ("scheduler", "timeouts", "progress"):  # their own scenarios
+        if args.spec != "atomic" or args.allow:  # (one model: nothing to choose)
+            print(f"workerjob drive: --level {args.level}: --spec and --allow apply to the "
+                  "continuations and job levels only (this level has one model)",
+                  file=sys.stderr)
+            return 2
         own: dict[str, level_drive.Level[Any, Any]] = {
             "scheduler": scheduler_drive.LEVEL, "timeouts": timeouts_drive.LEVEL,
             "progress": progress_drive.LEVEL}
